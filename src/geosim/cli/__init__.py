@@ -19,6 +19,16 @@ class UserError(Exception):
     """An error the user can fix (bad file, field or flag): printed without traceback, exit 2."""
 
 
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Library errors that describe bad input (file, field, value): exit code 2, no traceback."""
+    from geosim.parameters import ParameterError
+    from geosim.results import RunDirError
+    from geosim.scenario import ScenarioError
+    from geosim.trade import TradeDataError
+
+    return (UserError, ParameterError, RunDirError, ScenarioError, TradeDataError)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the top-level parser with every available sub-command."""
     parser = argparse.ArgumentParser(
@@ -47,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args.handler(args) or 0)
-    except UserError as exc:
+    except _user_errors() as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

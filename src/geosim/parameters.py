@@ -1,0 +1,166 @@
+"""The one parameter table: every model parameter's name, default, plausible range, unit and source.
+
+Scenarios override these by name, sweeps sample them over their ranges, and the docs print them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One model parameter with its default, plausible range and the source of the default."""
+
+    name: str
+    default: float
+    low: float
+    high: float
+    unit: str
+    source: str
+    description: str
+    integer: bool = False
+
+
+_TABLE = [
+    # Trade (DESIGN §4-5)
+    Parameter("sigma", 5.0, 3.0, 8.0, "-",
+              "Head & Mayer (2014) trade elasticity ≈ 4-5; Simonovska & Waugh (2014) ≈ 4; "
+              "Yotov et al. (2016) use σ = 7",
+              "elasticity of substitution between origins (Armington)"),
+    Parameter("beta_rta", 0.56, 0.3, 1.0, "log points of t^(1-σ)",
+              "Yotov et al. (2016) ch. 1: PPML with pair fixed effects 0.557; 0.99 with lags",
+              "effect of a regional trade agreement on the bilateral trade-cost term"),
+    Parameter("rta_phase_in", 10, 5, 15, "years",
+              "Baier & Bergstrand (2007): RTA effects build up over about ten years",
+              "years over which a new agreement's trade-cost effect phases in", integer=True),
+    # Investment effects
+    Parameter("kappa", 0.12, 0.05, 0.3, "output gain per unit investment/GDP",
+              "growth accounting: capital share ≈ 0.35-0.4 over capital-output ratio ≈ 3 "
+              "(e.g. Penn World Table 10); spillovers at the top of the range",
+              "productivity effect of renewables, technology and manufacturing investment"),
+    Parameter("gamma", 0.1, 0.0, 0.3, "elasticity",
+              "trade-FDI complementarity estimates ≈ 0.1-0.3 (Head & Ries 2001)",
+              "elasticity of the source-host trade-cost term to resource-sector FDI stock/GDP"),
+    Parameter("nu", 0.1, 0.0, 0.3, "elasticity",
+              "infrastructure explains a large share of transport costs (Limão & Venables 2001)",
+              "effect of transport infrastructure stock/GDP on the host's trade costs"),
+    Parameter("delta", 0.05, 0.03, 0.10, "1/year",
+              "typical depreciation of structures and equipment (Penn World Table 10: ≈ 4-5 %)",
+              "depreciation of investment stocks"),
+    # Investors (budgets in billions of USD per year)
+    Parameter("logit_temperature", 1.0, 0.2, 5.0, "-",
+              "bounded-rational choice; scores are normalised so 1 is a neutral default",
+              "temperature of investors' multinomial logit over host × sector"),
+    Parameter("project_size_bn", 0.25, 0.05, 2.0, "bn USD",
+              "typical DFC / CDB project size: a few hundred million USD (DFC annual reports; "
+              "IAD/BU China-Latin America Finance Database)",
+              "size of one investment project; budgets are spent in projects of this size"),
+    Parameter("china_lending_bn", 1.0, 0.0, 40.0, "bn USD/year",
+              "IAD/BU China-Latin America Finance Database: $0.81 bn in 2022, peak ≈ $35 bn in "
+              "2010",
+              "yearly lending of Chinese policy banks (CDB, China Eximbank) to the region"),
+    Parameter("china_fdi_bn", 7.0, 3.0, 15.0, "bn USD/year",
+              "ECLAC (2023): China ≈ 3 % of FDI inflows (≈ $7 bn of $224.6 bn in 2022)",
+              "yearly FDI of Chinese state-owned firms into the region"),
+    Parameter("us_public_bn", 3.0, 0.5, 30.0, "bn USD/year",
+              "DFC testimony (2022): Latin America portfolio > $10 bn, a few bn per year",
+              "yearly US public development finance (DFC-like) into the region"),
+    Parameter("us_private_bn", 70.0, 30.0, 110.0, "bn USD/year",
+              "ECLAC (2023): US the largest source, ≈ 38 % of 2022 inflows of $224.6 bn "
+              "(approximate share; verify)",
+              "yearly FDI of US private multinationals into the region"),
+    Parameter("eu_private_bn", 40.0, 20.0, 80.0, "bn USD/year",
+              "ECLAC (2023): EU the second source, ≈ 17-20 % of 2022 inflows of $224.6 bn "
+              "(approximate share; verify)",
+              "yearly FDI of EU investors into the region"),
+    Parameter("weight_return", 1.0, 0.0, 3.0, "-", "logit weight; normalised scores (model "
+              "assumption)", "weight of expected return (market size, growth) in host choice"),
+    Parameter("weight_risk", 1.0, 0.0, 3.0, "-", "logit weight; normalised scores (model "
+              "assumption)", "weight of political risk in host choice"),
+    Parameter("weight_alignment", 0.5, 0.0, 2.0, "-", "logit weight; normalised scores (model "
+              "assumption)", "weight of political alignment with the investor's home"),
+    Parameter("weight_incentive", 2.0, 0.0, 5.0, "-", "logit weight; normalised scores (model "
+              "assumption)", "weight of programme incentives (targeted hosts and sectors)"),
+    Parameter("weight_path", 1.0, 0.0, 3.0, "-", "logit weight; normalised scores (model "
+              "assumption)", "weight of path dependence (existing stock in the host)"),
+    # Countries and blocs
+    Parameter("alignment_adjustment", 0.1, 0.0, 0.5, "1/year",
+              "partial adjustment of alignment towards trade and finance ties (model assumption)",
+              "speed at which political alignment follows economic ties"),
+    Parameter("admission_threshold_pct", -0.05, -1.0, 0.5, "% welfare",
+              "a member vetoes an applicant when its welfare change is below this (model "
+              "assumption: small losses tolerated)",
+              "lowest welfare change (%) a bloc member accepts from an applicant's accession"),
+    Parameter("accept_threshold_pct", 0.0, -0.5, 0.5, "% welfare",
+              "an applicant joins when expected welfare gain plus alignment pull exceeds this "
+              "(model assumption)",
+              "lowest welfare-plus-alignment score at which a country accepts an offer"),
+    Parameter("alignment_weight_pct", 0.2, 0.0, 1.0, "% welfare per unit alignment",
+              "how much political alignment counts in accession decisions, in welfare % "
+              "(model assumption)",
+              "weight of alignment with a bloc's leader in a country's accession decision"),
+    Parameter("growth_shift_pp", 0.0, -1.0, 1.0, "pp/year",
+              "DESIGN §5: baseline growth ± 1 pp around medium-term projections",
+              "uniform shift of every economy's baseline real growth rate"),
+]
+
+PARAMETERS: dict[str, Parameter] = {p.name: p for p in _TABLE}
+
+
+class ParameterError(ValueError):
+    """A parameter override names an unknown parameter or a value outside its domain."""
+
+
+def defaults() -> dict[str, float]:
+    """Return every parameter's default value, by name."""
+    return {p.name: p.default for p in _TABLE}
+
+
+def resolve(overrides: Mapping[str, object] | None = None) -> dict[str, float]:
+    """Merge overrides into the defaults, checking names and types.
+
+    Raises:
+        ParameterError: on an unknown name, a non-numeric value, or a value that breaks a hard
+            domain limit (σ must exceed 1; budgets, rates and elasticities cannot be negative).
+    """
+    values = defaults()
+    for name, value in (overrides or {}).items():
+        if name not in PARAMETERS:
+            raise ParameterError(
+                f"unknown parameter '{name}'; available: {', '.join(sorted(PARAMETERS))}"
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ParameterError(f"parameter '{name}' must be a number, got {value!r}")
+        values[name] = float(value)
+        _check_domain(PARAMETERS[name], float(value))
+    return values
+
+
+_NON_NEGATIVE = {"beta_rta", "kappa", "gamma", "nu", "delta", "china_lending_bn", "china_fdi_bn",
+                 "us_public_bn", "us_private_bn", "eu_private_bn", "weight_return", "weight_risk",
+                 "weight_alignment", "weight_incentive", "weight_path", "alignment_adjustment",
+                 "alignment_weight_pct"}
+
+
+def _check_domain(p: Parameter, value: float) -> None:
+    if p.name == "sigma" and value <= 1.0:
+        raise ParameterError(f"parameter 'sigma' must be > 1, got {value:g}")
+    if p.name in _NON_NEGATIVE and value < 0:
+        raise ParameterError(f"parameter '{p.name}' must be >= 0, got {value:g}")
+    if p.name in ("logit_temperature", "project_size_bn", "rta_phase_in") and value <= 0:
+        raise ParameterError(f"parameter '{p.name}' must be > 0, got {value:g}")
+    if p.name == "delta" and value >= 1:
+        raise ParameterError(f"parameter 'delta' must be < 1, got {value:g}")
+    if p.integer and value != int(value):
+        raise ParameterError(f"parameter '{p.name}' must be a whole number, got {value:g}")
+
+
+def table_markdown() -> str:
+    """Render the parameter table as Markdown (the docs print it)."""
+    rows = ["| name | default | range | unit | description | source |", "|---|---|---|---|---|---|"]
+    for p in _TABLE:
+        rows.append(f"| `{p.name}` | {p.default:g} | {p.low:g}–{p.high:g} | {p.unit} | "
+                    f"{p.description} | {p.source} |")
+    return "\n".join(rows)

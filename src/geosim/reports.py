@@ -1,0 +1,74 @@
+"""Reports on disk: a run directory (manifest, tables, figures) and a two-run comparison.
+
+Everything is written into a temporary folder and moved into place whole (`results.atomic_dir`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from geosim import plotting
+from geosim.data import load_world
+from geosim.results import Run, atomic_dir, compare
+from geosim.runner import Simulation, manifest, simulate
+from geosim.scenario import Scenario
+
+
+def default_out(sim: Simulation) -> Path:
+    """Default run directory: results/<scenario>/seed<seed>-<scenario hash prefix>/."""
+    return Path("results") / sim.scenario.name / f"seed{sim.seed}-{sim.scenario.hash[:8]}"
+
+
+def run(
+    scenario: Scenario | str | Path,
+    *,
+    seed: int = 0,
+    until: int | None = None,
+    out: str | Path | None = None,
+    progress: bool = False,
+) -> tuple[Path, Simulation]:
+    """Simulate a scenario and write its run directory; return the directory and the results."""
+    sim = simulate(scenario, seed=seed, until=until, progress=progress)
+    target = Path(out) if out else default_out(sim)
+    write_run(sim, target)
+    return target, sim
+
+
+def write_run(sim: Simulation, target: str | Path) -> None:
+    """Write manifest.json, countries/region/flows.parquet, decisions.csv and plots/ atomically."""
+    with atomic_dir(target) as tmp:
+        started = time.perf_counter()
+        sim.countries.to_parquet(tmp / "countries.parquet", index=False)
+        sim.region.to_parquet(tmp / "region.parquet", index=False)
+        if sim.flows is not None:
+            sim.flows.to_parquet(tmp / "flows.parquet", index=False)
+        pd.DataFrame(sim.decisions).to_csv(tmp / "decisions.csv", index=False)
+        (tmp / "plots").mkdir()
+        plotting.run_plots(sim.countries, sim.region, sim.flows, tmp / "plots")
+        timings = {**sim.timings, "write_s": time.perf_counter() - started}
+        (tmp / "manifest.json").write_text(json.dumps(manifest(sim, timings), indent=2))
+
+
+def write_comparison(a: Run, b: Run, out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write comparison tables (CSV) and figures (PNG) of run b against run a to ``out``."""
+    per_country, region = compare(a, b)
+    world = load_world()
+    lac = [c for c, is_lac in zip(world.iso3, world.is_lac, strict=True) if is_lac]
+    with atomic_dir(out) as tmp:
+        per_country.to_csv(tmp / "countries_change.csv", index=False)
+        region.to_csv(tmp / "region_change.csv", index=False)
+        fig, ax = plt.subplots(figsize=(8, 5))
+        plotting.compare_region(a.region, b.region, (a.label, b.label), ax)
+        ax.set_title(f"{b.label} vs {a.label}")
+        plotting.save_figure(fig, tmp / "region_shares.png")
+        change = per_country.set_index("iso3").loc[lac, "china_trade_share_change_pp"]
+        fig, ax = plt.subplots(figsize=(7, 9))
+        plotting.change_bars(change, f"Change in China's share of trade, {per_country['year'][0]}"
+                             f"\n{b.label} − {a.label}", ax)
+        plotting.save_figure(fig, tmp / "china_share_change.png")
+    return per_country, region

@@ -1,0 +1,103 @@
+"""Simulate one scenario in memory: the model loop, progress, timings and the run's manifest.
+
+Used by the CLI, sweeps, benchmarks and `geosim.reports` (which writes run directories).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from geosim import __version__
+from geosim.data import World
+from geosim.model import GeoModel
+from geosim.scenario import Scenario, load_scenario
+
+
+@dataclass
+class Simulation:
+    """The outcome of one simulated scenario."""
+
+    scenario: Scenario
+    seed: int
+    parameters: dict[str, float]
+    countries: pd.DataFrame
+    region: pd.DataFrame
+    flows: pd.DataFrame | None
+    decisions: list[dict]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def simulate(
+    scenario: Scenario | str | Path,
+    *,
+    seed: int = 0,
+    parameters: Mapping[str, float] | None = None,
+    until: int | None = None,
+    world: World | None = None,
+    progress: bool | Callable[[int], None] = False,
+    keep_flows: bool = True,
+) -> Simulation:
+    """Simulate one scenario from its start year to ``until`` (default its end).
+
+    Args:
+        scenario: a `Scenario` or the name or path of a scenario file.
+        seed: seed of the model's random generator.
+        parameters: overrides of the parameter table (over the scenario's own).
+        until: last year to simulate.
+        world: the base-year world (default the embedded data); pass it to reuse across runs.
+        progress: True for a progress bar, or a callback called with each finished year.
+        keep_flows: also return the yearly bilateral flows (large for big worlds).
+    """
+    spec = load_scenario(scenario)
+    started = time.perf_counter()
+    model = GeoModel(spec, parameters=parameters, seed=seed, world=world)
+    built = time.perf_counter()
+    last = model.end if until is None else min(until, model.end)
+    bar = _progress_bar(last - model.year, spec.name) if progress is True else None
+    while model.year < last:
+        model.step()
+        if bar is not None:
+            bar.update(1)
+        elif callable(progress):
+            progress(model.year)
+    if bar is not None:
+        bar.close()
+    finished = time.perf_counter()
+    timings = {"build_s": built - started, "simulate_s": finished - built,
+               "years": last - model.start, **model.timings}
+    return Simulation(
+        scenario=spec, seed=seed, parameters=dict(model.params),
+        countries=model.countries_frame(), region=model.region_frame(),
+        flows=model.flows_frame() if keep_flows else None,
+        decisions=model.decisions, timings=timings,
+    )
+
+
+def manifest(sim: Simulation, timings: Mapping[str, float]) -> dict[str, Any]:
+    """The run's provenance: version, scenario text and hash, seed, parameters, timings."""
+    spec = sim.scenario
+    return {
+        "geosim_version": __version__,
+        "scenario": spec.name,
+        "scenario_path": str(spec.path) if spec.path else None,
+        "scenario_status": spec.status,
+        "scenario_hash": spec.hash,
+        "scenario_text": spec.text,
+        "seed": sim.seed,
+        "start": int(sim.region["year"].min()),
+        "end": int(sim.region["year"].max()),
+        "parameters": sim.parameters,
+        "timings": dict(timings),
+    }
+
+
+def _progress_bar(total: int, name: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=name, unit="yr", leave=False)
