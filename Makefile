@@ -32,8 +32,12 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# The main job: the engine demo, then the pivot scenario against the baseline, compared.
 run: $(STAMP)
 	$(VENV)/bin/geosim demo
+	$(VENV)/bin/geosim run baseline --seed 1 --out results/baseline
+	$(VENV)/bin/geosim run pivot --seed 1 --out results/pivot
+	$(VENV)/bin/geosim compare results/baseline results/pivot --out results/pivot_vs_baseline
 
 test: $(STAMP)
 	$(PY) -m pytest -q
@@ -43,6 +47,8 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/run.py
+	$(PY) benchmarks/sweep.py
 
 viz: $(STAMP)
 	$(VENV)/bin/geosim viz

@@ -364,13 +364,17 @@ class GeoModel(mesa.Model):
                 self.rta_start[a, b] = self.year
                 self.rta_phase_in[a, b] = years
 
+    def agreement_phase(self) -> np.ndarray:
+        """Share of the RTA effect in force for each pair's new agreement (0 where none)."""
+        phase = np.clip((self.year - self.rta_start + 1.0) / self.rta_phase_in, 0.0, 1.0)
+        return np.nan_to_num(phase)
+
     def _cost_factor(self) -> np.ndarray:
         """Trade-cost change factors t̂ relative to the base year, from every channel."""
         p, w = self.params, self.world
         sigma = p["sigma"]
         cost = (1.0 + self.tariff) / (1.0 + self.base_tariff)
-        phase = np.clip((self.year - self.rta_start + 1.0) / self.rta_phase_in, 0.0, 1.0)
-        cost *= np.exp(-p["beta_rta"] / (sigma - 1.0) * np.nan_to_num(phase))
+        cost *= np.exp(-p["beta_rta"] / (sigma - 1.0) * self.agreement_phase())
         transport = self.stock[:, :, TRANSPORT].sum(axis=(0, 2))
         base_transport = self.base_stock[:, :, TRANSPORT].sum(axis=(0, 2))
         infra = np.maximum(1.0 + (transport - base_transport) / (INFRA_CAPITAL_GDP * w.gdp),

@@ -1,0 +1,58 @@
+"""Benchmark the model: time per simulated year and per full run (2023-2040), with the share
+spent in the engine, the agents and data collection, for the shipped world and a synthetic
+200-economy world. Goals: <= 25 ms/year (shipped world), <= 250 ms/year (200 economies).
+
+Usage: python benchmarks/run.py [--repeats N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import time
+
+from geosim.data import load_world, synthetic_world
+from geosim.model import GeoModel
+
+
+def time_run(scenario: str, world, repeats: int) -> dict[str, float]:
+    """Median over repeats of one full run; phase shares from the median run."""
+    results = []
+    for seed in range(repeats):
+        started = time.perf_counter()
+        model = GeoModel(scenario, seed=seed, world=world)
+        built = time.perf_counter()
+        model.run()
+        done = time.perf_counter()
+        years = model.end - model.start
+        results.append({"build": built - started, "run": done - built, "years": years,
+                        **model.timings})
+    results.sort(key=lambda r: r["run"])
+    return results[len(results) // 2]
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+          f"python {platform.python_version()}")
+    cases = [("shipped world", "baseline", load_world()), ("shipped world", "pivot", load_world()),
+             ("synthetic 200", "baseline", synthetic_world(200, seed=0))]
+    print(f"{'world':<15} {'scenario':<9} {'n':>4} {'ms/year':>8} {'run s':>7} {'build s':>8} "
+          f"{'engine':>7} {'agents':>7} {'record':>7}  goal")
+    for label, scenario, world in cases:
+        r = time_run(scenario, world, args.repeats)
+        per_year = 1000 * r["run"] / r["years"]
+        total = r["engine_s"] + r["agents_s"] + r["record_s"]
+        goal = 25 if label == "shipped world" else 250
+        print(f"{label:<15} {scenario:<9} {len(world.iso3):>4} {per_year:8.2f} {r['run']:7.3f} "
+              f"{r['build']:8.3f} {r['engine_s'] / total:7.0%} {r['agents_s'] / total:7.0%} "
+              f"{r['record_s'] / total:7.0%}  <= {goal} ms/year: "
+              f"{'met' if per_year <= goal else 'NOT met'}")
+    print(f"(median of {args.repeats} runs each; shares of step time by phase)")
+
+
+if __name__ == "__main__":
+    main()

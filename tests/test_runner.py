@@ -1,0 +1,104 @@
+"""`geosim run` and `geosim compare`: the run directory's contract, determinism of the files,
+atomic writing, and the comparison tables."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from geosim.cli import main
+from geosim.reports import run, write_run
+from geosim.results import RunDirError, read_run
+from geosim.runner import simulate
+
+COUNTRY_COLUMNS = {"year", "iso3", "gdp", "china_export_share", "china_import_share",
+                   "us_export_share", "us_import_share", "partner_hhi_exports",
+                   "partner_hhi_imports", "china_fdi_share"}
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    paths = {}
+    for name, seed, label in (("pivot", 7, "a"), ("pivot", 7, "b"), ("baseline", 7, "base")):
+        assert main(["run", name, "--seed", str(seed), "--until", "2030", "--out",
+                     str(root / label), "--quiet"]) == 0
+        paths[label] = root / label
+    return paths
+
+
+def test_run_directory_contract(runs):
+    out = runs["a"]
+    for name in ("manifest.json", "countries.parquet", "region.parquet", "flows.parquet"):
+        assert (out / name).is_file()
+    assert len(list((out / "plots").glob("*.png"))) >= 3
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["scenario"] == "pivot" and manifest["seed"] == 7
+    assert len(manifest["scenario_hash"]) == 64 and "usmca_accession" in manifest["scenario_text"]
+    assert manifest["parameters"]["sigma"] == 5.0
+    assert {"build_s", "simulate_s", "engine_s"} <= set(manifest["timings"])
+    countries = pd.read_parquet(out / "countries.parquet")
+    assert COUNTRY_COLUMNS <= set(countries.columns)
+    assert sorted(countries["year"].unique()) == list(range(2023, 2031))
+    flows = pd.read_parquet(out / "flows.parquet")
+    assert list(flows.columns) == ["year", "exporter", "importer", "value"]
+    assert (flows["value"] >= 0).all()
+
+
+def test_same_seed_gives_identical_files(runs):
+    a, b = runs["a"], runs["b"]
+    for name in ("countries.parquet", "region.parquet", "flows.parquet", "decisions.csv"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    ma = json.loads((a / "manifest.json").read_text())
+    mb = json.loads((b / "manifest.json").read_text())
+    ma.pop("timings"), mb.pop("timings")
+    assert ma == mb
+
+
+def test_write_is_atomic_when_it_fails(tmp_path, monkeypatch):
+    sim = simulate("baseline", seed=0, until=2025)
+    target = tmp_path / "run"
+    write_run(sim, target)
+    before = (target / "countries.parquet").read_bytes()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("geosim.plotting.run_plots", boom)
+    with pytest.raises(RuntimeError):
+        write_run(simulate("pivot", seed=1, until=2026), target)
+    assert (target / "countries.parquet").read_bytes() == before  # old run intact
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]  # no half-written folder left
+
+
+def test_compare_writes_tables_and_plots(runs, tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", str(runs["base"]), str(runs["a"]), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "region China share of trade" in printed
+    per_country = pd.read_csv(out / "countries_change.csv")
+    region = pd.read_csv(out / "region_change.csv")
+    assert {"iso3", "china_trade_share_change_pp", "real_gdp_change_pct"} <= set(per_country)
+    assert region["year"].tolist() == list(range(2023, 2031))
+    assert region.loc[0, "china_trade_share_change_pp"] == pytest.approx(0, abs=1e-9)
+    assert (out / "region_shares.png").is_file() and (out / "china_share_change.png").is_file()
+
+
+def test_compare_rejects_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert main(["compare", str(tmp_path), str(tmp_path)]) == 2
+    assert "not a geosim run directory" in capsys.readouterr().err
+    with pytest.raises(RunDirError):
+        read_run(tmp_path)
+
+
+def test_run_api_returns_path_and_results(tmp_path):
+    path, sim = run("tariff_escalation", seed=2, until=2026, out=tmp_path / "t")
+    assert path == tmp_path / "t"
+    assert sim.region["year"].max() == 2026
+    usa, chn = "USA", "CHN"
+    flows = sim.flows
+    y24 = flows[(flows.year == 2024) & (flows.exporter == chn) & (flows.importer == usa)]
+    y26 = flows[(flows.year == 2026) & (flows.exporter == chn) & (flows.importer == usa)]
+    assert y26["value"].iloc[0] < 0.5 * y24["value"].iloc[0]  # 60 % tariffs bite
