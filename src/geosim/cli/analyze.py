@@ -1,0 +1,54 @@
+"""`geosim analyze DIR`: summary tables, sensitivity indices and figures of a sweep's results."""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register `geosim analyze`."""
+    p = sub.add_parser(
+        "analyze", help="summarise a sweep: tables, sensitivity indices, plots",
+        description="Read a sweep's results (DIR/ledger.sqlite) and write summary tables, "
+        "Sobol or Morris sensitivity indices, main effects, a PRIM box and PNG figures under "
+        "DIR/analysis/.")
+    p.add_argument("directory", metavar="DIR", help="a sweep's output directory")
+    p.add_argument("--target", default=None, metavar="OUTCOME<VALUE",
+                   help="scenario discovery: runs where OUTCOME<VALUE (or >) are of interest "
+                   "(default: the region's China share below its median; 'none' to skip)")
+    p.add_argument("--no-figures", action="store_true", help="tables only")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Analyse the sweep and print the headline tables."""
+    from geosim.cli import UserError
+    from geosim.experiments import SweepError
+    from geosim.experiments.analysis import analyze
+
+    try:
+        res = analyze(args.directory, target=args.target, figures=not args.no_figures)
+    except SweepError as exc:
+        raise UserError(str(exc)) from None
+    with pd.option_context("display.width", 120, "display.max_columns", 20,
+                           "display.float_format", "{:.4g}".format):
+        print("Outcomes across runs (replicate_sd: spread across seeds of one sample)")
+        print(res.summary.drop(columns=["min", "max"]).to_string(index=False))
+        if res.sensitivity is not None:
+            print("\nSensitivity (ranked)")
+            print(res.sensitivity.to_string(index=False))
+        else:
+            print("\nMain effects (mean outcome at each parameter's lowest / highest values)")
+            print(res.effects.head(12).to_string(index=False))
+        if res.prim:
+            p = res.prim
+            print(f"\nScenario discovery (PRIM) for {p['target']}: box of {p['mass']:.0%} of runs "
+                  f"holds {p['coverage']:.0%} of them at density {p['density']:.0%} "
+                  f"(base {p['base_density']:.0%})")
+            print(p["box"].to_string(index=False) if not p["box"].empty else "  (no restriction)")
+    for note in res.notes:
+        print(f"note: {note}")
+    print(f"\n{len(res.files)} files written to {res.directory / 'analysis'}")
+    return 0

@@ -1,0 +1,50 @@
+"""`geosim sweep EXPERIMENT`: run or resume a batch sweep, locally or on a Dask cluster."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register `geosim sweep`."""
+    p = sub.add_parser(
+        "sweep", help="run a batch sweep over parameters and seeds (resumable)",
+        description="Run the runs of a sweep file on local worker processes (default) or an "
+        "existing Dask cluster, recording each finished run in DIR/ledger.sqlite. Rerunning "
+        "the same command resumes: done runs are skipped, failed runs retried. At the end "
+        "DIR/runs.parquet holds one row per run; `geosim analyze DIR` summarises it.")
+    p.add_argument("experiment", metavar="EXPERIMENT",
+                   help="sweep file, or the name of one in experiments/")
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="local worker processes (default: the number of cores)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="run on a Dask cluster: tcp://host:port or a scheduler file")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output directory (default results/sweeps/<experiment name>/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Run the sweep and print where its results are."""
+    from geosim.cli import UserError
+    from geosim.experiments import SweepError, run_sweep
+
+    if args.workers is not None and args.scheduler:
+        raise UserError("--workers and --scheduler exclude each other (the cluster has its own "
+                        "workers)")
+    try:
+        report = run_sweep(args.experiment, args.out, workers=args.workers,
+                           scheduler=args.scheduler, quiet=args.quiet)
+    except SweepError as exc:
+        raise UserError(str(exc)) from None
+    print(f"{report.done} of {report.runs} runs done, {report.failed} failed "
+          f"({report.skipped} done before this session; {report.seconds:.1f} s on "
+          f"{report.engine})")
+    if report.failed:
+        print(f"warning: {report.failed} runs failed; their error text is in the 'error' column "
+              "(rerun the command to retry them)", file=sys.stderr)
+    print(f"results in {report.directory} (ledger.sqlite, runs.parquet); "
+          f"next: geosim analyze {report.directory}")
+    return 0

@@ -1,0 +1,385 @@
+"""Analysis of a finished (or running) sweep, from its saved results only.
+
+Owns summaries, Sobol / Morris indices (SALib), main effects, PRIM scenario discovery, and
+`analyze(DIR)`, which writes the tables (CSV) and figures (PNG) under `DIR/analysis/`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from geosim.experiments import plots
+from geosim.experiments.spec import SweepError
+from geosim.experiments.store import Ledger
+
+QUANTILES = (0.05, 0.5, 0.95)
+
+
+@dataclass
+class Analysis:
+    """What `analyze` computed and wrote."""
+
+    directory: Path
+    summary: pd.DataFrame
+    by_sample: pd.DataFrame
+    sensitivity: pd.DataFrame | None
+    effects: pd.DataFrame
+    prim: dict[str, Any] | None
+    notes: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def summary(runs: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
+    """Per outcome, across finished runs: n, mean, sd, median, 5-95 % interval, and the seed
+    noise: `replicate_sd`, the mean over samples of the standard deviation across replicates."""
+    done = runs[runs["status"] == "done"]
+    rows = []
+    for name in outcomes:
+        v = done[name].dropna()
+        within = done.groupby("sample_id")[name].std(ddof=1)
+        q = np.quantile(v, QUANTILES) if len(v) else [np.nan] * 3
+        rows.append({"outcome": name, "runs": len(v), "failed": int((runs["status"] != "done")
+                     .sum()), "mean": v.mean(), "sd": v.std(ddof=1), "median": q[1],
+                     "p05": q[0], "p95": q[2], "min": v.min(), "max": v.max(),
+                     "replicate_sd": within.mean() if within.notna().any() else np.nan})
+    return pd.DataFrame(rows)
+
+
+def by_sample(runs: pd.DataFrame, parameters: list[str], outcomes: list[str]) -> pd.DataFrame:
+    """Per sample: its parameter values and, per outcome, mean, sd, p05, p95 across replicates."""
+    done = runs[runs["status"] == "done"]
+    g = done.groupby("sample_id")
+    stats = g[outcomes].agg(["mean", "std", lambda s: s.quantile(0.05),
+                              lambda s: s.quantile(0.95)])
+    stats.columns = [f"{o}_{s}" for o in outcomes for s in ("mean", "sd", "p05", "p95")]
+    first = g[parameters].first()
+    return first.join(g.size().rename("replicates")).join(stats).reset_index()
+
+
+def sample_means(runs: pd.DataFrame, outcomes: list[str], n_samples: int) -> pd.DataFrame:
+    """Outcomes averaged over replicates, one row per sample id 0..n-1 (NaN where none is done)."""
+    done = runs[runs["status"] == "done"]
+    return done.groupby("sample_id")[outcomes].mean().reindex(range(n_samples))
+
+
+# --------------------------------------------------------------------------- sensitivity
+
+
+def salib_problem(names: list[str]) -> dict[str, Any]:
+    """The SALib problem of a sweep: every input on [0, 1] (samplers map through inverse CDFs)."""
+    return {"num_vars": len(names), "names": list(names), "bounds": [[0.0, 1.0]] * len(names)}
+
+
+def sobol(names: list[str], y: np.ndarray, *, calc_second_order: bool = True,
+          num_resamples: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Sobol first-order and total indices with 95 % bootstrap intervals (SALib `sobol.analyze`).
+
+    Args:
+        names: the inputs, in design order.
+        y: outputs in the Saltelli design's row order (N(2D+2), or N(D+2) without S2).
+        calc_second_order: as sampled.
+        num_resamples, seed: the bootstrap of the confidence intervals.
+    """
+    from SALib.analyze import sobol as salib_sobol
+
+    res = salib_sobol.analyze(salib_problem(names), np.asarray(y, dtype=float),
+                              calc_second_order=calc_second_order, num_resamples=num_resamples,
+                              seed=seed)
+    return pd.DataFrame({"parameter": names, "S1": res["S1"], "S1_conf": res["S1_conf"],
+                         "ST": res["ST"], "ST_conf": res["ST_conf"]})
+
+
+def morris(names: list[str], x: np.ndarray, y: np.ndarray, *, num_levels: int = 4,
+           num_resamples: int = 200, seed: int = 0) -> pd.DataFrame:
+    """Morris μ, μ* (with its 95 % interval) and σ, inputs scaled to [0, 1] (SALib `morris`)."""
+    from SALib.analyze import morris as salib_morris
+
+    res = salib_morris.analyze(salib_problem(names), np.asarray(x, dtype=float),
+                               np.asarray(y, dtype=float), num_levels=num_levels,
+                               num_resamples=num_resamples, seed=seed)
+    return pd.DataFrame({"parameter": names, "mu": res["mu"], "mu_star": res["mu_star"],
+                         "mu_star_conf": res["mu_star_conf"], "sigma": res["sigma"]})
+
+
+def sensitivity(meta: dict[str, Any], unit: np.ndarray | None, runs: pd.DataFrame
+                ) -> tuple[pd.DataFrame | None, list[str]]:
+    """Ranked sensitivity indices of every outcome for a `sobol` or `morris` sweep.
+
+    Replicates are averaged per sample first. Returns (table or None, notes on what was skipped).
+    """
+    sampler, names = meta["sampler"], meta["parameters"]
+    if sampler not in ("sobol", "morris"):
+        return None, [f"no sensitivity indices for a {sampler} sweep (main effects only)"]
+    options = meta["design"].get("options", {})
+    means = sample_means(runs, meta["outcomes"], meta["n_samples"])
+    tables, notes = [], []
+    for outcome in meta["outcomes"]:
+        y = means[outcome].to_numpy()
+        missing = int(np.isnan(y).sum())
+        if missing:
+            notes.append(f"{outcome}: {missing} of {len(y)} samples have no finished run; "
+                         "indices skipped (resume the sweep to complete it)")
+            continue
+        if np.ptp(y) == 0:
+            notes.append(f"{outcome}: constant across samples; indices skipped")
+            continue
+        if sampler == "sobol":
+            t = sobol(names, y, calc_second_order=options.get("calc_second_order", True))
+            t = t.assign(rank=t["ST"].rank(ascending=False, method="first").astype(int))
+        else:
+            t = morris(names, unit, y, num_levels=options.get("num_levels", 4))
+            t = t.assign(rank=t["mu_star"].rank(ascending=False, method="first").astype(int))
+        tables.append(t.assign(outcome=outcome, method=sampler).sort_values("rank"))
+    if not tables:
+        return None, notes
+    table = pd.concat(tables, ignore_index=True)
+    lead = ["outcome", "method", "rank", "parameter"]
+    return table[lead + [c for c in table.columns if c not in lead]], notes
+
+
+def main_effects(runs: pd.DataFrame, parameters: list[str], outcome: str,
+                 bins: int = 5) -> pd.DataFrame:
+    """Mean outcome at each parameter's lowest and highest values (a tornado's bars).
+
+    Numeric parameters with more than `bins` distinct values are cut into `bins` quantile bins;
+    for categorical levels, the levels with the lowest and highest mean are shown.
+    """
+    done = runs[runs["status"] == "done"]
+    rows = []
+    for p in parameters:
+        x = done[p]
+        numeric = pd.api.types.is_numeric_dtype(x)
+        if numeric and x.nunique() > bins:
+            group = pd.qcut(x.rank(method="first"), bins, labels=False)
+            m = done.groupby(group)[outcome].mean()
+            edges = x.groupby(group).agg(["min", "max"])
+            lo, hi = m.index.min(), m.index.max()
+            low_label, high_label = f"≤{edges.loc[lo, 'max']:.3g}", f"≥{edges.loc[hi, 'min']:.3g}"
+            low, high = m.loc[lo], m.loc[hi]
+        else:
+            m = done.groupby(x.astype(str) if not numeric else x)[outcome].mean()
+            if numeric:
+                low_label, high_label = m.index.min(), m.index.max()
+            else:
+                low_label, high_label = m.idxmin(), m.idxmax()
+            low, high = m.loc[low_label], m.loc[high_label]
+        rows.append({"outcome": outcome, "parameter": p, "low_label": low_label,
+                     "high_label": high_label, "low_mean": low, "high_mean": high,
+                     "swing": abs(high - low)})
+    table = pd.DataFrame(rows).sort_values("swing", ascending=False, ignore_index=True)
+    table.attrs["mean"] = float(done[outcome].mean())
+    return table
+
+
+# --------------------------------------------------------------------------- scenario discovery
+
+
+def prim(x: pd.DataFrame, interesting: np.ndarray, *, alpha: float = 0.05,
+         min_mass: float = 0.05, min_coverage: float = 0.5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """PRIM (Friedman & Fisher 1999): peel a box of inputs where cases of interest are dense.
+
+    Each step removes the `alpha` tail of one numeric input (or one level of a categorical
+    input) that most raises the density of interesting cases inside, until the box holds less
+    than `min_mass` of the runs or no peel helps. The chosen box is the densest one on the
+    trajectory that still covers `min_coverage` of the interesting cases.
+
+    Args:
+        x: inputs, one row per run.
+        interesting: boolean per run.
+        alpha, min_mass, min_coverage: peeling step, smallest box, coverage of the chosen box.
+
+    Returns:
+        (box: parameter, low, high, levels for the restricted inputs; trajectory: step, coverage,
+        density, mass, chosen).
+    """
+    y = np.asarray(interesting, dtype=bool)
+    n, total = len(y), max(int(y.sum()), 1)
+    inside = np.ones(n, dtype=bool)
+    numeric = {c: pd.api.types.is_numeric_dtype(x[c]) for c in x}
+    boxes, steps = [inside.copy()], []
+
+    def stats(mask: np.ndarray) -> tuple[float, float, float]:
+        k = mask.sum()
+        return y[mask].sum() / total, (y[mask].mean() if k else 0.0), k / n
+
+    while True:
+        cov, dens, mass = stats(inside)
+        steps.append({"coverage": cov, "density": dens, "mass": mass})
+        best, best_density = None, dens
+        for c in x:
+            v = x[c].to_numpy()
+            if numeric[c]:
+                vin = v[inside]
+                lo_cut, hi_cut = np.quantile(vin, alpha), np.quantile(vin, 1 - alpha)
+                cuts = [v < lo_cut, v > hi_cut]
+                if not cuts[0][inside].any():
+                    cuts[0] = v == vin.min()
+                if not cuts[1][inside].any():
+                    cuts[1] = v == vin.max()
+            else:
+                levels = pd.unique(v[inside])
+                cuts = [v == lev for lev in levels] if len(levels) > 1 else []
+            for cut in cuts:
+                trial = inside & ~cut
+                if trial.sum() < max(min_mass * n, 1) or trial.sum() == inside.sum():
+                    continue
+                d = y[trial].mean()
+                if d > best_density:
+                    best, best_density = trial, d
+        if best is None:
+            break
+        inside = best
+        boxes.append(inside.copy())
+    trajectory = pd.DataFrame(steps)
+    ok = trajectory["coverage"] >= min_coverage
+    pick = int(trajectory[ok]["density"].idxmax()) if ok.any() else 0
+    trajectory["chosen"] = trajectory.index == pick
+    trajectory.index.name = "step"
+    chosen = boxes[pick]
+    rows = []
+    for c in x:
+        v, vin = x[c].to_numpy(), x[c].to_numpy()[chosen]
+        if numeric[c]:
+            if vin.min() > v.min() or vin.max() < v.max():
+                rows.append({"parameter": c, "low": vin.min(), "high": vin.max(),
+                             "full_low": v.min(), "full_high": v.max(), "levels": ""})
+        elif len(pd.unique(vin)) < len(pd.unique(v)):
+            rows.append({"parameter": c, "low": np.nan, "high": np.nan, "full_low": np.nan,
+                         "full_high": np.nan, "levels": " | ".join(map(str, pd.unique(vin)))})
+    box = pd.DataFrame(rows, columns=["parameter", "low", "high", "full_low", "full_high",
+                                      "levels"])
+    return box, trajectory.reset_index()
+
+
+def parse_target(target: str, outcomes: list[str]) -> tuple[str, str, float]:
+    """Parse `OUTCOME<VALUE` or `OUTCOME>VALUE`."""
+    m = re.fullmatch(r"\s*(.+?)\s*([<>])\s*([-+0-9.eE]+)\s*", target or "")
+    if not m or m.group(1) not in outcomes:
+        raise SweepError(f"--target {target!r}: expected OUTCOME<VALUE or OUTCOME>VALUE with an "
+                         f"outcome of this sweep ({', '.join(outcomes)})")
+    return m.group(1), m.group(2), float(m.group(3))
+
+
+def default_target(meta: dict[str, Any], runs: pd.DataFrame) -> str | None:
+    """The region's China share (final, else any reduction) below its median across runs."""
+    outcomes = meta["outcomes"]
+    design = {o["name"]: o for o in meta["design"]["outcomes"]}
+    pick = [o for o in outcomes if design[o]["of"] == "region"
+            and design[o]["metric"] == "china_trade_share"]
+    pick.sort(key=lambda o: design[o]["reduce"] != "final")
+    if not pick:
+        return None
+    med = runs.loc[runs["status"] == "done", pick[0]].median()
+    return None if pd.isna(med) else f"{pick[0]}<{med:.6g}"
+
+
+# --------------------------------------------------------------------------- the whole analysis
+
+
+def analyze(directory: str | Path, *, target: str | None = None, figures: bool = True
+            ) -> Analysis:
+    """Analyse a sweep directory and write CSV tables and PNG figures under `DIR/analysis/`.
+
+    Args:
+        directory: the sweep's output directory.
+        target: scenario-discovery target `OUTCOME<VALUE` (default: the region's China share
+            below its median); "none" to skip PRIM.
+        figures: write PNG figures too.
+
+    Returns:
+        An `Analysis` with the tables, notes and the files written.
+    """
+    directory = Path(directory)
+    with Ledger.open(directory) as ledger:
+        meta = ledger.meta()
+        if not meta:
+            raise SweepError(f"{directory}: the ledger holds no sweep")
+        _, _, unit = ledger.samples()
+        runs = ledger.frame()
+        series = ledger.series_frame() if meta.get("series") else None
+    params, outcomes = meta["parameters"], meta["outcomes"]
+    done = runs[runs["status"] == "done"]
+    if done.empty:
+        raise SweepError(f"{directory}: no finished run to analyse yet")
+    out = directory / "analysis"
+    out.mkdir(exist_ok=True)
+    res = Analysis(directory, summary(runs, outcomes), by_sample(runs, params, outcomes), None,
+                   pd.DataFrame(), None)
+    res.sensitivity, res.notes = sensitivity(meta, unit, runs)
+    effects = {o: main_effects(runs, params, o) for o in outcomes}
+    res.effects = pd.concat(effects.values(), ignore_index=True)
+    if target != "none":
+        target = target or default_target(meta, runs)
+    if target and target != "none":
+        name, op, value = parse_target(target, outcomes)
+        y = (done[name] < value) if op == "<" else (done[name] > value)
+        box, trajectory = prim(done[params], y.to_numpy())
+        chosen = trajectory[trajectory["chosen"]].iloc[0]
+        res.prim = {"target": f"{name}{op}{value:g}", "box": box, "trajectory": trajectory,
+                    "coverage": chosen["coverage"], "density": chosen["density"],
+                    "mass": chosen["mass"], "base_density": float(y.mean())}
+    files = res.files
+    files.append(_csv(res.summary, out / "summary.csv"))
+    files.append(_csv(res.by_sample, out / "by_sample.csv"))
+    files.append(_csv(res.effects, out / "main_effects.csv"))
+    if res.sensitivity is not None:
+        files.append(_csv(res.sensitivity, out / "sensitivity.csv"))
+    if res.prim:
+        box = res.prim["box"].assign(target=res.prim["target"], coverage=res.prim["coverage"],
+                                     density=res.prim["density"], mass=res.prim["mass"])
+        files.append(_csv(box, out / "prim_box.csv"))
+        files.append(_csv(res.prim["trajectory"], out / "prim_trajectory.csv"))
+    if figures:
+        files.extend(_figures(out, done, outcomes, res, effects, series))
+    return res
+
+
+def _figures(out: Path, done: pd.DataFrame, outcomes: list[str], res: Analysis,
+             effects: dict[str, pd.DataFrame], series: pd.DataFrame | None) -> list[Path]:
+    files = []
+    cols = min(3, len(outcomes))
+    rows = -(-len(outcomes) // cols)
+    fig = Figure(figsize=(4 * cols, 3 * rows), layout="constrained")
+    for i, name in enumerate(outcomes):
+        plots.distribution(done[name], ax=fig.add_subplot(rows, cols, i + 1))
+    files.append(plots.save(fig.axes[0], out / "distributions.png"))
+    for name in outcomes:
+        ax = plots.tornado(effects[name])
+        ax.set_title(f"main effects on {name}", fontsize=9)
+        files.append(plots.save(ax, out / f"tornado_{_slug(name)}.png"))
+        if res.sensitivity is not None and name in set(res.sensitivity["outcome"]):
+            ax = plots.indices(res.sensitivity[res.sensitivity["outcome"] == name])
+            ax.set_title(f"sensitivity of {name}", fontsize=9)
+            files.append(plots.save(ax, out / f"sensitivity_{_slug(name)}.png"))
+    if series is not None and not series.empty:
+        for name, s in series.groupby("name"):
+            ax = plots.fan(s, scale=100 if "share" in name else 1)
+            ax.set_title(f"{name}: median and 25-75 / 5-95 % of runs", fontsize=9)
+            ax.set_ylabel("% of trade" if "share" in name else name)
+            files.append(plots.save(ax, out / f"fan_{_slug(name)}.png"))
+    if res.prim:
+        ax = plots.prim_trajectory(res.prim["trajectory"])
+        ax.set_title(f"PRIM: {res.prim['target']}", fontsize=9)
+        files.append(plots.save(ax, out / "prim.png"))
+    return files
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_csv(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)

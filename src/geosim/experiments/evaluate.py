@@ -1,0 +1,138 @@
+"""The evaluation of one run, on a worker: simulate a scenario, reduce its tables to outcomes.
+
+Owns `Context` (what every run of a sweep shares), `execute` (never raises) and the reductions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geosim.experiments.spec import OutcomeSpec
+from geosim.experiments.store import RunResult
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every run of a sweep shares; small and picklable, sent with each task.
+
+    Attributes:
+        scenario: the base scenario (an object with `with_overrides(mapping)`).
+        until: last simulated year (None: the scenario's end).
+        outcomes: scalar outcomes to compute.
+        series: yearly paths to keep, as `<region or ISO3>.<metric>`.
+        simulate: the simulation (a picklable function, or its dotted path `module:function`),
+            called as
+            `simulate(scenario, seed=..., until=..., world=...)` and returning an object with
+            `.countries` and `.region` DataFrames (default `geosim.runner:simulate`).
+        world: dotted path of the world loader, called once per worker process.
+    """
+
+    scenario: Any
+    until: int | None
+    outcomes: tuple[OutcomeSpec, ...]
+    series: tuple[str, ...] = ()
+    simulate: str | Callable[..., Any] = "geosim.runner:simulate"
+    world: str = "geosim.data:load_world"
+
+
+_WORLDS: dict[str, Any] = {}
+
+
+def resolve(dotted: str | Callable[..., Any]) -> Callable[..., Any]:
+    """Import `module:attribute` (a callable is returned as it is)."""
+    if callable(dotted):
+        return dotted
+    module, _, attr = dotted.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def world(context: Context) -> Any:
+    """The world of this process, built once and reused by every run it evaluates."""
+    if context.world not in _WORLDS:
+        _WORLDS[context.world] = resolve(context.world)()
+    return _WORLDS[context.world]
+
+
+def warm_up(context: Context) -> None:
+    """Import the model and build the world (a worker's initializer calls this once)."""
+    resolve(context.simulate)
+    world(context)
+
+
+def evaluate(context: Context, overrides: dict[str, Any], seed: int) -> tuple[dict, dict]:
+    """Simulate one run and reduce it.
+
+    Args:
+        context: what the sweep's runs share.
+        overrides: parameter and scenario-field values, as for `Scenario.with_overrides`.
+        seed: the run's seed.
+
+    Returns:
+        (outcomes: name -> float, series: `<of>.<metric>` -> (years, values)).
+    """
+    scenario = context.scenario.with_overrides(_as_model_values(overrides))
+    sim = resolve(context.simulate)(scenario, seed=seed, until=context.until, world=world(context))
+    outcomes = {o.name: reduce(path(sim, o.of, o.metric)[1], o.reduce) for o in context.outcomes}
+    series = {}
+    for name in context.series:
+        of, _, metric = name.partition(".")
+        years, values = path(sim, of, metric)
+        series[name] = (years.tolist(), values.tolist())
+    return outcomes, series
+
+
+def execute(context: Context, run_id: int, overrides: dict[str, Any], seed: int,
+            attempts: int = 1) -> RunResult:
+    """Evaluate one run on a worker; an exception becomes a failed result, never a crash."""
+    t0 = time.perf_counter()
+    try:
+        outcomes, series = evaluate(context, overrides, seed)
+    except Exception as exc:  # noqa: BLE001 - a failing run is data, the sweep goes on
+        tb = traceback.extract_tb(exc.__traceback__)[-3:]
+        where = "; ".join(f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} in {f.name}" for f in tb)
+        error = f"{type(exc).__name__}: {exc} [{where}]"
+        return RunResult(run_id, "failed", error=error, elapsed=time.perf_counter() - t0,
+                         attempts=attempts)
+    return RunResult(run_id, "done", outcomes, series, elapsed=time.perf_counter() - t0,
+                     attempts=attempts)
+
+
+def path(sim: Any, of: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """The yearly path (years, values) of `metric` for `region` or one country."""
+    if of == "region":
+        table: pd.DataFrame = sim.region
+    else:
+        table = sim.countries
+        table = table[table["iso3"] == of]
+        if table.empty:
+            raise KeyError(f"country {of!r} is not in the simulated world")
+    table = table.sort_values("year")
+    return table["year"].to_numpy(), table[metric].to_numpy(dtype=float)
+
+
+def reduce(values: np.ndarray, how: str) -> float:
+    """Reduce a yearly path to a scalar: final, start, change (final - start), pct_change
+    (100 × change / start), mean, min or max over the simulated years (start included)."""
+    if how == "final":
+        return float(values[-1])
+    if how == "start":
+        return float(values[0])
+    if how == "change":
+        return float(values[-1] - values[0])
+    if how == "pct_change":
+        return float(100 * (values[-1] / values[0] - 1)) if values[0] else math.nan
+    return float({"mean": np.mean, "min": np.min, "max": np.max}[how](values))
+
+
+def _as_model_values(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Level values stored as tuples (hashable) go to the scenario as lists."""
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in overrides.items()}

@@ -1,0 +1,129 @@
+"""Samplers: turn a sweep's parameters into a design (one row per sample) and per-run seeds.
+
+Owns grid, random, Latin hypercube, Sobol (Saltelli scheme, SALib) and Morris (SALib) designs.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from geosim.experiments.spec import SweepSpec
+
+
+@dataclass(frozen=True)
+class Design:
+    """The samples of a sweep.
+
+    Attributes:
+        values: per sample, the value passed to the model for each parameter.
+        labels: per sample, the value shown in tables (a level's label, else the value).
+        unit: the samples in the unit hypercube (n × D) that SALib analyses; None for grids.
+    """
+
+    values: list[dict[str, Any]]
+    labels: list[dict[str, Any]]
+    unit: np.ndarray | None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def problem(spec: SweepSpec) -> dict[str, Any]:
+    """The SALib problem for a sweep: every parameter on [0, 1] (the inverse CDF maps it)."""
+    names = spec.parameter_names
+    return {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+
+
+def design_size(spec: SweepSpec) -> int:
+    """Number of samples a sweep's design has, without building it."""
+    d = len(spec.parameters)
+    n = spec.samples
+    if spec.sampler == "grid":
+        return int(np.prod([len(p.grid()) for p in spec.parameters]))
+    if spec.sampler == "sobol":
+        return n * (2 * d + 2 if spec.options.get("calc_second_order", True) else d + 2)
+    if spec.sampler == "morris":
+        return n * (d + 1)
+    return n
+
+
+def design(spec: SweepSpec) -> Design:
+    """Build the sweep's design, deterministically from its root seed.
+
+    The design's random stream is `SeedSequence(seed)`; the runs' streams are its children
+    `SeedSequence(seed, spawn_key=(sample_id, replicate))` (see `run_seed`), so they never overlap.
+    """
+    if spec.sampler == "grid":
+        return _grid(spec)
+    rng = np.random.default_rng(np.random.SeedSequence(spec.seed))
+    unit = UNIT_SAMPLERS[spec.sampler](spec, rng)
+    columns = [p.from_unit(unit[:, j]) for j, p in enumerate(spec.parameters)]
+    names = spec.parameter_names
+    values = [dict(zip(names, (c[i][0] for c in columns), strict=True)) for i in range(len(unit))]
+    labels = [dict(zip(names, (c[i][1] for c in columns), strict=True)) for i in range(len(unit))]
+    return Design(values, labels, unit)
+
+
+def run_seed(root: int, sample_id: int, replicate: int) -> int:
+    """The seed of one run: a 63-bit integer from `SeedSequence(root, spawn_key=(s, r))`.
+
+    It depends only on (root, sample, replicate), so it is stable under resume and on any engine.
+    """
+    ss = np.random.SeedSequence(root, spawn_key=(sample_id, replicate))
+    return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
+
+
+def runs(spec: SweepSpec, n_samples: int) -> Iterator[tuple[int, int, int, int]]:
+    """Yield (run_id, sample_id, replicate, seed) in submission order (sample-major)."""
+    for s in range(n_samples):
+        for r in range(spec.replications):
+            yield s * spec.replications + r, s, r, run_seed(spec.seed, s, r)
+
+
+def _grid(spec: SweepSpec) -> Design:
+    names = spec.parameter_names
+    values, labels = [], []
+    for combo in itertools.product(*(p.grid() for p in spec.parameters)):
+        values.append(dict(zip(names, (v for v, _ in combo), strict=True)))
+        labels.append(dict(zip(names, (lab for _, lab in combo), strict=True)))
+    return Design(values, labels, None)
+
+
+def _random(spec: SweepSpec, rng: np.random.Generator) -> np.ndarray:
+    return rng.random((spec.samples, len(spec.parameters)))
+
+
+def _lhs(spec: SweepSpec, rng: np.random.Generator) -> np.ndarray:
+    """Latin hypercube: each parameter's n strata hit once, in independent random orders."""
+    n, d = spec.samples, len(spec.parameters)
+    strata = np.argsort(rng.random((d, n)), axis=1).T  # a random permutation per column
+    return (strata + rng.random((n, d))) / n
+
+
+def _sobol(spec: SweepSpec, rng: np.random.Generator) -> np.ndarray:
+    """Saltelli's scheme on a scrambled Sobol sequence: N(2D+2) rows, or N(D+2) without S2."""
+    from SALib.sample import sobol
+
+    return sobol.sample(
+        problem(spec),
+        spec.samples,
+        calc_second_order=spec.options.get("calc_second_order", True),
+        scramble=spec.options.get("scramble", True),
+        seed=int(rng.integers(2**31)),
+    )
+
+
+def _morris(spec: SweepSpec, rng: np.random.Generator) -> np.ndarray:
+    """Morris trajectories on a p-level grid: N(D+1) rows."""
+    from SALib.sample import morris
+
+    return morris.sample(problem(spec), spec.samples,
+                         num_levels=spec.options.get("num_levels", 4), seed=rng)
+
+
+UNIT_SAMPLERS = {"random": _random, "lhs": _lhs, "sobol": _sobol, "morris": _morris}

@@ -1,0 +1,241 @@
+"""The sweep driver: bind a sweep file to its base scenario, then stream its runs to the ledger.
+
+Owns resume (skip done runs), bounded in-flight submissions, worker-death retries and progress.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from tqdm import tqdm
+
+from geosim import __version__
+from geosim.experiments import samplers
+from geosim.experiments.engines import make_engine
+from geosim.experiments.evaluate import Context, execute
+from geosim.experiments.evaluate import world as load_world
+from geosim.experiments.spec import SweepError, SweepSpec, load_sweep
+from geosim.experiments.store import Ledger, RunResult
+
+MAX_ATTEMPTS = 3  # a run that kills its worker this many times (alone) is recorded failed
+IN_FLIGHT_PER_WORKER = 2  # bounded submissions: memory stays flat in the number of runs
+
+Run = tuple[int, int, int, int]  # run_id, sample_id, replicate, seed
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A sweep bound to its base scenario: what the driver needs to run it."""
+
+    spec: SweepSpec
+    context: Context
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What a sweep did."""
+
+    directory: Path
+    runs: int
+    done: int
+    failed: int
+    skipped: int
+    seconds: float
+    engine: str
+
+
+def default_out(spec: SweepSpec) -> Path:
+    """`results/sweeps/<sweep name>/`."""
+    return Path("results") / "sweeps" / spec.name
+
+
+def prepare(spec: SweepSpec, *, scenario: Any = None, simulate: str | Callable | None = None,
+            world: str | None = None) -> Experiment:
+    """Bind a sweep to its base scenario and check every parameter against it.
+
+    Args:
+        spec: the validated sweep file.
+        scenario: the base scenario object (default: load `spec.scenario`).
+        simulate: the simulation function or its dotted path (default
+            `geosim.runner:simulate`); tests inject a model through it.
+        world: dotted path of the world loader (default `geosim.data:load_world`).
+
+    Raises:
+        SweepError: the scenario cannot be loaded, or a parameter's range or level is refused
+            by it (unknown event id or field, out-of-domain value), or an outcome's country is
+            not in the world.
+    """
+    base = scenario if scenario is not None else _load_scenario(spec)
+    for p in spec.parameters:
+        candidates = p.grid() if spec.sampler == "grid" or p.distribution == "levels" else \
+            p.from_unit([0.0, 0.5, 1.0])
+        for value, label in candidates:
+            try:
+                base.with_overrides({p.name: list(value) if isinstance(value, tuple) else value})
+            except Exception as exc:  # noqa: BLE001 - the scenario module's own error text
+                raise SweepError(f"{spec.locate('parameters', p.name)}: the value {label!r} is "
+                                 f"refused by scenario '{spec.scenario}': {exc}") from None
+    start, end = getattr(base, "start", None), getattr(base, "end", None)
+    if spec.until is not None and start is not None and not start < spec.until <= end:
+        raise SweepError(f"{spec.locate('until')}: expected a year after the scenario's start "
+                         f"({start}) and no later than its end ({end}), got {spec.until}")
+    kwargs = {k: v for k, v in (("simulate", simulate), ("world", world)) if v}
+    context = Context(base, spec.until, spec.outcomes, spec.series, **kwargs)
+    iso3 = getattr(load_world(context), "iso3", None)
+    for o in spec.outcomes:
+        if iso3 is not None and o.of != "region" and o.of not in iso3:
+            raise SweepError(f"{spec.locate('outcomes', o.name.split('.')[0], 'of')}: "
+                             f"{o.of!r} is not a country of the world ({', '.join(iso3)})")
+    meta = {
+        "name": spec.name,
+        "design": spec.design(),
+        "design_hash": spec.design_hash,
+        "scenario_hash": getattr(base, "hash", None),
+        "parameters": spec.parameter_names,
+        "outcomes": spec.outcome_names,
+        "series": list(spec.series),
+        "sampler": spec.sampler,
+        "sweep_path": str(spec.path),
+        "sweep_text": spec.text,
+        "geosim_version": __version__,
+    }
+    return Experiment(spec, context, meta)
+
+
+def _load_scenario(spec: SweepSpec) -> Any:
+    from geosim.scenario import ScenarioError, load_scenario
+
+    ref = spec.scenario
+    beside = spec.path.parent / ref if spec.path else None  # a path relative to the sweep file
+    if beside is not None and ("/" in ref or ref.endswith((".yaml", ".yml"))) and beside.is_file():
+        ref = str(beside)
+    try:
+        return load_scenario(ref)
+    except (ScenarioError, OSError) as exc:
+        raise SweepError(f"{spec.locate('scenario')}: cannot load base scenario "
+                         f"{spec.scenario!r}: {exc}") from None
+
+
+def run_sweep(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
+              workers: int | None = None, scheduler: str | None = None, quiet: bool = False,
+              scenario: Any = None, simulate: str | Callable | None = None,
+              world: str | None = None,
+              max_attempts: int = MAX_ATTEMPTS, stream: TextIO | None = None) -> SweepReport:
+    """Run (or resume) a sweep, recording each finished run in `out/ledger.sqlite`.
+
+    Rerunning on the same `out` skips runs already done and retries failed ones; a design
+    change is refused. At the end `runs.parquet` (and `series.parquet`) are written.
+
+    Args:
+        sweep: a `SweepSpec`, or a sweep file path or name.
+        out: output directory (default `results/sweeps/<name>/`).
+        workers: local worker processes (default: the cores available).
+        scheduler: a Dask scheduler address (`tcp://host:port`) or scheduler file.
+        quiet: no progress bar.
+        scenario, simulate, world: see `prepare` (injection points for tests and notebooks).
+        max_attempts: solo attempts for a run whose worker process dies.
+        stream: where progress goes (default stderr).
+
+    Returns:
+        A `SweepReport`.
+    """
+    spec = sweep if isinstance(sweep, SweepSpec) else load_sweep(sweep)
+    exp = prepare(spec, scenario=scenario, simulate=simulate, world=world)
+    out = Path(out) if out is not None else default_out(spec)
+    t0 = time.perf_counter()
+    with Ledger.open(out, writer=True) as ledger:
+        if not ledger.check_resume(exp.meta):
+            d = samplers.design(spec)
+            ledger.initialise(exp.meta | {"n_samples": len(d), "n_runs": len(d) *
+                                          spec.replications}, d.values, d.labels, d.unit)
+        values, labels, _ = ledger.samples()
+        all_runs = list(samplers.runs(spec, len(values)))
+        done_before = ledger.finished("done")
+        todo = (r for r in all_runs if r[0] not in done_before)
+        engine = make_engine(exp.context, workers=workers, scheduler=scheduler)
+        bar = tqdm(total=len(all_runs), initial=len(done_before), unit="run", disable=quiet,
+                   file=stream or sys.stderr, dynamic_ncols=True, smoothing=0.05,
+                   desc=f"{spec.name} [{engine.describe()}]")
+        counts = {"done": len(done_before), "failed": 0}
+        bar.set_postfix(counts, refresh=False)
+
+        def record(run: Run, result: RunResult) -> None:
+            ledger.record(run, labels[run[1]], result)
+            counts[result.status] += 1
+            bar.set_postfix(counts, refresh=False)
+            bar.update(1)
+
+        try:
+            _drive(engine, exp.context, todo, values, record, max_attempts)
+        finally:
+            bar.close()
+            engine.close()
+            ledger.export()
+        final = ledger.counts()
+    return SweepReport(out, len(all_runs), final["done"], final["failed"], len(done_before),
+                       time.perf_counter() - t0, engine.describe())
+
+
+def _drive(engine: Any, context: Context, todo: Iterator[Run], values: list[dict],
+           record: Any, max_attempts: int) -> None:
+    """Keep a bounded number of runs in flight and record each as it finishes.
+
+    When a worker process dies, every run then in flight is lost with the pool; those runs are
+    retried one at a time (so the run that kills its worker is identified exactly) and a run
+    that dies alone `max_attempts` times is recorded failed.
+    """
+    limit = IN_FLIGHT_PER_WORKER * engine.workers
+    inflight: dict[cf.Future, tuple[Run, int]] = {}
+    suspects: deque[tuple[Run, int]] = deque()
+
+    def submit(run: Run, attempts: int) -> None:
+        fut = engine.submit(execute, context, run[0], values[run[1]], run[3], attempts)
+        inflight[fut] = (run, attempts)
+
+    while True:
+        if suspects:
+            if not inflight:
+                submit(*suspects.popleft())
+        else:
+            while len(inflight) < limit and (run := next(todo, None)) is not None:
+                submit(run, 1)
+        if not inflight:
+            return
+        finished, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
+        lost = []
+        for fut in finished:
+            run, attempts = inflight.pop(fut)
+            try:
+                result = fut.result()
+            except engine.lost_errors:
+                lost.append((run, attempts))
+                continue
+            except cf.CancelledError:
+                raise SweepError("the cluster cancelled the sweep's tasks (scheduler lost?); "
+                                 "rerun the same command to resume") from None
+            except Exception as exc:  # noqa: BLE001 - e.g. Dask's KilledWorker
+                result = RunResult(run[0], "failed", error=f"{type(exc).__name__}: {exc}",
+                                   attempts=attempts)
+            record(run, result)
+        if lost:
+            lost += inflight.values()  # the broken pool takes every run in flight with it
+            inflight.clear()
+            engine.restart()
+            if len(lost) == 1:  # it ran alone: it killed its worker
+                run, attempts = lost[0]
+                if attempts >= max_attempts:
+                    record(run, RunResult(run[0], "failed", attempts=attempts,
+                                          error=f"worker process died {attempts} times running "
+                                                "this run (killed, out of memory or os._exit?)"))
+                else:
+                    suspects.appendleft((run, attempts + 1))
+            else:
+                suspects.extend(lost)
