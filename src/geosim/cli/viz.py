@@ -1,0 +1,109 @@
+"""`geosim viz`: serve the browser page (geosim.viz.app) with Solara on this machine.
+
+Owns the server's command line, its offline settings and a clean stop on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+APP_MODULE = "geosim.viz.app"
+SCENARIO_ENV = "GEOSIM_VIZ_SCENARIO"
+
+# Solara settings that keep the page offline: every asset comes from the installed
+# solara-assets package; a missing one fails against a closed local port instead of being
+# fetched from a CDN; no telemetry.
+OFFLINE_ENV = {
+    "SOLARA_ASSETS_PROXY": "True",
+    "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/no-cdn/",
+    "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+    "SOLARA_THEME_SHOW_BANNER": "False",
+    "SOLARA_THEME_TITLE": "geosim",
+    "MPLBACKEND": "Agg",
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register `geosim viz`."""
+    parser = subparsers.add_parser(
+        "viz", help="open the interactive map and charts in a browser",
+        description="Serve the classroom page: a live map of trade in the Americas, charts of "
+                    "China and US trade shares, policy sliders. Open the printed URL in a "
+                    "browser; Ctrl-C stops the server.",
+    )
+    parser.add_argument("--scenario", metavar="FILE",
+                        help="scenario file (or shipped name) selected when the page opens")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.set_defaults(handler=main)
+
+
+def server_command(host: str, port: int) -> list[str]:
+    """The `solara run` command line for the page."""
+    return [sys.executable, "-m", "solara", "run", APP_MODULE, "--host", host,
+            "--port", str(port), "--production", "--no-check-version", "--no-open"]
+
+
+def server_env(scenario: str | None) -> dict[str, str]:
+    """The server's environment: ours plus the offline settings and the chosen scenario."""
+    env = {**os.environ, **OFFLINE_ENV}
+    if scenario:
+        env[SCENARIO_ENV] = scenario
+    return env
+
+
+def main(args: argparse.Namespace) -> int:
+    """Check the scenario, start the server and wait; Ctrl-C (or SIGTERM) stops it cleanly."""
+    from geosim.cli import UserError
+
+    scenario = None
+    if args.scenario:
+        from geosim.scenario import ScenarioError, load_scenario
+
+        try:
+            loaded = load_scenario(args.scenario)
+        except ScenarioError as exc:
+            raise UserError(str(exc)) from None
+        scenario = str(loaded.path.resolve()) if loaded.path else args.scenario
+    if not 0 < args.port < 65536:
+        raise UserError(f"--port: expected a port number between 1 and 65535, got {args.port}")
+
+    url = f"http://{args.host}:{args.port}/"
+    print(f"geosim viz: serving {url}  (Ctrl-C to stop)", flush=True)
+    server = subprocess.Popen(server_command(args.host, args.port), env=server_env(scenario),
+                              cwd=Path.cwd())
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        code = server.wait()
+    except KeyboardInterrupt:
+        code = _stop(server)
+        print("geosim viz: stopped", flush=True)
+        return 0 if code in (0, -signal.SIGINT, -signal.SIGTERM) else code
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if code != 0:
+        raise UserError(f"the Solara server exited with code {code} (is port {args.port} free?)")
+    return 0
+
+
+def _raise_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(server: subprocess.Popen, timeout: float = 10.0) -> int:
+    """Stop the server as Ctrl-C would (it may already have the signal), then harder."""
+    for send in (lambda: server.send_signal(signal.SIGINT), server.terminate, server.kill):
+        if server.poll() is not None:
+            break
+        send()
+        try:
+            return server.wait(timeout)
+        except subprocess.TimeoutExpired:
+            continue
+    return server.wait()
