@@ -169,3 +169,12 @@ def test_list_prints_every_scenario(capsys):
     for name in SHIPPED:
         assert name in out
     assert textwrap.dedent("hypothetical") in out
+
+
+def test_docs_print_the_current_parameter_and_event_tables():
+    from geosim.parameters import table_markdown
+    from geosim.policies import events_markdown
+
+    doc = Path("docs/model.md").read_text()
+    assert table_markdown() in doc, "docs/model.md: parameter table out of date"
+    assert events_markdown() in doc, "docs/model.md: event table out of date"

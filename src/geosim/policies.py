@@ -254,3 +254,17 @@ def exclusive_fields(policy_type: str, values: dict[str, Any]) -> str | None:
     if policy_type == "fta" and len(set(values["countries"])) < 2:
         return "at least two different countries in 'countries'"
     return None
+
+
+def events_markdown() -> str:
+    """Render every registered event type and its fields as Markdown (the docs print it)."""
+    out = []
+    for name, cls in REGISTRY.items():
+        out += [f"**`{name}`** — {cls.summary}.", "",
+                "| field | kind | required | default | meaning |", "|---|---|---|---|---|"]
+        for f in cls.fields:
+            default = "" if f.default is None else f.default
+            out.append(f"| `{f.name}` | {f.kind} | {'yes' if f.required else 'no'} | {default} "
+                       f"| {f.doc} |")
+        out.append("")
+    return "\n".join(out)
