@@ -1,0 +1,153 @@
+"""The shipped base-year (2023) world: the `World` type, `load_world()` and `synthetic_world()`.
+
+Owns reading the built tables in `world/`; `build.py` makes them from `sources/`, `synthetic.py`
+makes random gravity-shaped worlds for tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+WORLD_DIR = Path(__file__).parent / "world"
+SOURCES_DIR = Path(__file__).parent / "sources"
+
+PROVENANCES = ("observed", "mirror", "share-derived", "imputed", "domestic", "residual")
+INDICATORS = ("china_export_share", "us_export_share", "china_import_share", "us_import_share")
+
+
+@dataclass(frozen=True, eq=False)
+class World:
+    """A calibrated world of n economies; every array is indexed in the order of `iso3`.
+
+    Attributes:
+        iso3: ISO3 codes (EUU = EU-27, ROW = rest of world).
+        name: display names.
+        is_lac: True for Latin American and Caribbean economies.
+        gdp: GDP in current USD.
+        population: population (persons).
+        lat, lon: capital coordinates in degrees (ROW: a nominal point, see docs/data.md).
+        distance_km: n×n great-circle distances between capitals (0 on the diagonal).
+        flows: n×n goods flows X[exporter, importer] in USD, domestic sales on the diagonal.
+        provenance: n×n cell provenance (observed / mirror / share-derived / imputed /
+            domestic / residual).
+        tariff: n×n applied ad-valorem rate (fraction) charged by importer j on goods from i.
+        memberships: agreements (bloc, bloc_type, iso3, entry_year, status, preferential, ...).
+        investment: base-year stocks (source, host, kind, value_usd, note).
+        growth: baseline real GDP growth per year (fraction).
+        targets: calibration targets (iso3, indicator, value, bound).
+        base_year: the calibration year.
+    """
+
+    iso3: tuple[str, ...]
+    name: tuple[str, ...]
+    is_lac: np.ndarray
+    gdp: np.ndarray
+    population: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    distance_km: np.ndarray
+    flows: np.ndarray
+    provenance: np.ndarray
+    tariff: np.ndarray
+    memberships: pd.DataFrame
+    investment: pd.DataFrame
+    growth: np.ndarray
+    targets: pd.DataFrame
+    base_year: int = 2023
+    _position: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.iso3)
+        if len(set(self.iso3)) != n or len(self.name) != n:
+            raise ValueError("iso3 codes must be unique and match the names")
+        for key in ("is_lac", "gdp", "population", "lat", "lon", "growth"):
+            if getattr(self, key).shape != (n,):
+                raise ValueError(f"World.{key} must have shape ({n},)")
+        for key in ("distance_km", "flows", "provenance", "tariff"):
+            if getattr(self, key).shape != (n, n):
+                raise ValueError(f"World.{key} must have shape ({n}, {n})")
+            getattr(self, key).setflags(write=False)
+        for key in ("is_lac", "gdp", "population", "lat", "lon", "growth"):
+            getattr(self, key).setflags(write=False)
+        object.__setattr__(self, "_position", {code: i for i, code in enumerate(self.iso3)})
+
+    @property
+    def n(self) -> int:
+        """Number of economies."""
+        return len(self.iso3)
+
+    def index(self, iso3: str) -> int:
+        """Return the array position of an economy.
+
+        Args:
+            iso3: the economy's code, e.g. "BRA".
+
+        Raises:
+            KeyError: the code is not in this world (the message lists the valid codes).
+        """
+        try:
+            return self._position[iso3]
+        except KeyError:
+            raise KeyError(
+                f"unknown economy {iso3!r}; valid codes: {', '.join(self.iso3)}"
+            ) from None
+
+
+def read_world(directory: Path | str = WORLD_DIR) -> World:
+    """Read a built world from its CSV tables (see `geosim.data.build`).
+
+    Args:
+        directory: folder with countries.csv, flows.csv, tariffs.csv, distances.csv,
+            memberships.csv, investment.csv and targets.csv.
+    """
+    d = Path(directory)
+    countries = pd.read_csv(d / "countries.csv", keep_default_na=False)
+    iso3 = tuple(countries["iso3"])
+    pos = {code: i for i, code in enumerate(iso3)}
+    n = len(iso3)
+
+    def square(table: str, row: str, col: str, value: str, fill: object, dtype: object):
+        frame = pd.read_csv(d / table, keep_default_na=False)
+        out = np.full((n, n), fill, dtype=dtype)
+        out[frame[row].map(pos).to_numpy(), frame[col].map(pos).to_numpy()] = frame[value]
+        return out
+
+    flows = square("flows.csv", "exporter", "importer", "value_usd", 0.0, float)
+    provenance = square("flows.csv", "exporter", "importer", "provenance", "", "<U13")
+    tariff = square("tariffs.csv", "exporter", "importer", "rate", 0.0, float)
+    distance = square("distances.csv", "origin", "destination", "distance_km", 0.0, float)
+    distance = np.maximum(distance, distance.T)
+    return World(
+        iso3=iso3,
+        name=tuple(countries["name"]),
+        is_lac=countries["is_lac"].to_numpy(bool),
+        gdp=countries["gdp_usd"].to_numpy(float),
+        population=countries["population"].to_numpy(float),
+        lat=countries["lat"].to_numpy(float),
+        lon=countries["lon"].to_numpy(float),
+        distance_km=distance,
+        flows=flows,
+        provenance=provenance,
+        tariff=tariff,
+        memberships=pd.read_csv(d / "memberships.csv", dtype={"entry_year": "Int64"}),
+        investment=pd.read_csv(d / "investment.csv", keep_default_na=False),
+        growth=countries["growth"].to_numpy(float),
+        targets=pd.read_csv(d / "targets.csv", keep_default_na=False),
+        base_year=2023,
+    )
+
+
+@lru_cache(maxsize=1)
+def load_world() -> World:
+    """Return the embedded 2023 world (read once, then cached; treat it as read-only)."""
+    return read_world(WORLD_DIR)
+
+
+from geosim.data.synthetic import synthetic_world  # noqa: E402  (needs World)
+
+__all__ = ["INDICATORS", "PROVENANCES", "World", "load_world", "read_world", "synthetic_world"]
