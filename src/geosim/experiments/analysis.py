@@ -185,79 +185,103 @@ def main_effects(runs: pd.DataFrame, parameters: list[str], outcome: str,
 
 
 def prim(x: pd.DataFrame, interesting: np.ndarray, *, alpha: float = 0.05,
-         min_mass: float = 0.05, min_coverage: float = 0.5) -> tuple[pd.DataFrame, pd.DataFrame]:
+         min_mass: float = 0.05, min_coverage: float = 0.5, tolerance: float = 0.01
+         ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PRIM (Friedman & Fisher 1999): peel a box of inputs where cases of interest are dense.
 
     Each step removes the `alpha` tail of one numeric input (or one level of a categorical
     input) that most raises the density of interesting cases inside, until the box holds less
     than `min_mass` of the runs or no peel helps. The chosen box is the densest one on the
-    trajectory that still covers `min_coverage` of the interesting cases.
+    trajectory that still covers `min_coverage` of the interesting cases; restrictions whose
+    removal costs less than `tolerance` density are then dropped (pruning chance peels).
 
     Args:
         x: inputs, one row per run.
         interesting: boolean per run.
-        alpha, min_mass, min_coverage: peeling step, smallest box, coverage of the chosen box.
+        alpha, min_mass, min_coverage, tolerance: see above.
 
     Returns:
-        (box: parameter, low, high, levels for the restricted inputs; trajectory: step, coverage,
-        density, mass, chosen).
+        (box: parameter, low, high, full range, levels for the restricted inputs, with
+        `attrs` coverage, density, mass; trajectory: step, coverage, density, mass, chosen).
     """
     y = np.asarray(interesting, dtype=bool)
     n, total = len(y), max(int(y.sum()), 1)
-    inside = np.ones(n, dtype=bool)
+    cols = {c: x[c].to_numpy() for c in x}
     numeric = {c: pd.api.types.is_numeric_dtype(x[c]) for c in x}
-    boxes, steps = [inside.copy()], []
 
-    def stats(mask: np.ndarray) -> tuple[float, float, float]:
+    def stats(mask: np.ndarray) -> dict[str, float]:
         k = mask.sum()
-        return y[mask].sum() / total, (y[mask].mean() if k else 0.0), k / n
+        return {"coverage": y[mask].sum() / total, "density": y[mask].mean() if k else 0.0,
+                "mass": k / n}
 
+    inside = np.ones(n, dtype=bool)
+    boxes, steps = [inside], [stats(inside)]
     while True:
-        cov, dens, mass = stats(inside)
-        steps.append({"coverage": cov, "density": dens, "mass": mass})
-        best, best_density = None, dens
-        for c in x:
-            v = x[c].to_numpy()
+        best, best_density = None, steps[-1]["density"]
+        for c, v in cols.items():
+            vin = v[inside]
             if numeric[c]:
-                vin = v[inside]
-                lo_cut, hi_cut = np.quantile(vin, alpha), np.quantile(vin, 1 - alpha)
-                cuts = [v < lo_cut, v > hi_cut]
-                if not cuts[0][inside].any():
-                    cuts[0] = v == vin.min()
-                if not cuts[1][inside].any():
-                    cuts[1] = v == vin.max()
+                lo, hi = np.quantile(vin, alpha), np.quantile(vin, 1 - alpha)
+                cuts = [v < lo if (vin < lo).any() else v == vin.min(),
+                        v > hi if (vin > hi).any() else v == vin.max()]
             else:
-                levels = pd.unique(v[inside])
+                levels = pd.unique(vin)
                 cuts = [v == lev for lev in levels] if len(levels) > 1 else []
             for cut in cuts:
                 trial = inside & ~cut
-                if trial.sum() < max(min_mass * n, 1) or trial.sum() == inside.sum():
+                k = trial.sum()
+                if k < max(min_mass * n, 1) or k == inside.sum():
                     continue
-                d = y[trial].mean()
-                if d > best_density:
+                if (d := y[trial].mean()) > best_density:
                     best, best_density = trial, d
         if best is None:
             break
         inside = best
-        boxes.append(inside.copy())
-    trajectory = pd.DataFrame(steps)
+        boxes.append(inside)
+        steps.append(stats(inside))
+    trajectory = pd.DataFrame(steps).rename_axis("step")
     ok = trajectory["coverage"] >= min_coverage
     pick = int(trajectory[ok]["density"].idxmax()) if ok.any() else 0
     trajectory["chosen"] = trajectory.index == pick
-    trajectory.index.name = "step"
+
+    # The box as limits per input, then pruned of restrictions that barely matter.
     chosen = boxes[pick]
+    limits = {c: (v[chosen].min(), v[chosen].max()) if numeric[c] else set(v[chosen])
+              for c, v in cols.items()}
+
+    def within(c: str) -> np.ndarray:
+        v, lim = cols[c], limits[c]
+        return (v >= lim[0]) & (v <= lim[1]) if numeric[c] else np.isin(v, list(lim))
+
+    def restricted(c: str) -> bool:
+        v = cols[c]
+        return (limits[c] != (v.min(), v.max())) if numeric[c] else len(limits[c]) < len(set(v))
+
+    def box_mask() -> np.ndarray:
+        return np.logical_and.reduce([within(c) for c in cols]) if cols else np.ones(n, bool)
+
+    density = stats(box_mask())["density"]
+    for c in [c for c in cols if restricted(c)]:
+        kept = limits[c]
+        v = cols[c]
+        limits[c] = (v.min(), v.max()) if numeric[c] else set(v)
+        relaxed = stats(box_mask())["density"]
+        if relaxed < density - tolerance:
+            limits[c] = kept
+        else:
+            density = relaxed
     rows = []
-    for c in x:
-        v, vin = x[c].to_numpy(), x[c].to_numpy()[chosen]
-        if numeric[c]:
-            if vin.min() > v.min() or vin.max() < v.max():
-                rows.append({"parameter": c, "low": vin.min(), "high": vin.max(),
-                             "full_low": v.min(), "full_high": v.max(), "levels": ""})
-        elif len(pd.unique(vin)) < len(pd.unique(v)):
-            rows.append({"parameter": c, "low": np.nan, "high": np.nan, "full_low": np.nan,
-                         "full_high": np.nan, "levels": " | ".join(map(str, pd.unique(vin)))})
+    for c, v in cols.items():
+        if restricted(c):
+            num = numeric[c]
+            rows.append({"parameter": c, "low": limits[c][0] if num else np.nan,
+                         "high": limits[c][1] if num else np.nan,
+                         "full_low": v.min() if num else np.nan,
+                         "full_high": v.max() if num else np.nan,
+                         "levels": "" if num else " | ".join(sorted(map(str, limits[c])))})
     box = pd.DataFrame(rows, columns=["parameter", "low", "high", "full_low", "full_high",
                                       "levels"])
+    box.attrs.update(stats(box_mask()))
     return box, trajectory.reset_index()
 
 
@@ -324,10 +348,8 @@ def analyze(directory: str | Path, *, target: str | None = None, figures: bool =
         name, op, value = parse_target(target, outcomes)
         y = (done[name] < value) if op == "<" else (done[name] > value)
         box, trajectory = prim(done[params], y.to_numpy())
-        chosen = trajectory[trajectory["chosen"]].iloc[0]
         res.prim = {"target": f"{name}{op}{value:g}", "box": box, "trajectory": trajectory,
-                    "coverage": chosen["coverage"], "density": chosen["density"],
-                    "mass": chosen["mass"], "base_density": float(y.mean())}
+                    **box.attrs, "base_density": float(y.mean())}
     files = res.files
     files.append(_csv(res.summary, out / "summary.csv"))
     files.append(_csv(res.by_sample, out / "by_sample.csv"))
