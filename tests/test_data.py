@@ -15,7 +15,7 @@ from geosim.data import (
     load_world,
     synthetic_world,
 )
-from geosim.data.build import calibration, largest_lac
+from geosim.data.build import build, calibration, largest_lac
 
 LAC_33 = (
     "ARG BOL BRA CHL COL ECU GUY PRY PER SUR URY VEN MEX BLZ CRI SLV GTM HND NIC PAN "
@@ -31,9 +31,9 @@ def world():
 
 @pytest.fixture(scope="module")
 def rebuilt(tmp_path_factory):
-    """Run `geosim data build --out DIR` once; returns the folder."""
+    """Rebuild the world from the shipped sources once; returns the folder."""
     out = tmp_path_factory.mktemp("world")
-    assert cli_main(["data", "build", "--out", str(out)]) == 0
+    build(out)
     return out
 
 
@@ -202,7 +202,11 @@ def test_rebuild_reproduces_shipped_files(rebuilt):
         assert (rebuilt / name).read_bytes() == (WORLD_DIR / name).read_bytes(), name
 
 
-def test_cli_summary_and_errors(rebuilt, capsys, tmp_path):
+def test_cli_summary_and_errors(capsys, tmp_path):
+    assert cli_main(["data", "build", "--out", str(tmp_path / "w")]) == 0
+    out = capsys.readouterr().out
+    assert "observed" in out and "80/80" in out and "worst misses" in out
+    assert (tmp_path / "w" / "flows.csv").exists()
     not_a_dir = tmp_path / "file.txt"
     not_a_dir.write_text("x")
     assert cli_main(["data", "build", "--out", str(not_a_dir)]) == 2
