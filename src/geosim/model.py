@@ -30,7 +30,7 @@ from geosim.agents import (
 )
 from geosim.data import World, load_world
 from geosim.parameters import resolve
-from geosim.policies import SECTORS
+from geosim.policies import SECTORS, trade_agreements
 from geosim.scenario import Scenario, ScenarioError, load_scenario
 
 # Infrastructure capital ≈ 0.5 × GDP: new transport investment is measured against it (IMF
@@ -321,8 +321,11 @@ class GeoModel(mesa.Model):
         return stock
 
     def _build_blocs(self) -> None:
-        """Trade-bloc agents from the world's memberships; later entries are scheduled."""
-        m = self.world.memberships
+        """Trade-bloc agents from the world's memberships; later entries are scheduled.
+
+        Only agreements with tariff preferences count (see `policies.trade_agreements`).
+        """
+        m = trade_agreements(self.world.memberships)
         for name, rows in m.groupby("bloc", sort=True):
             members = {r.iso3: int(r.entry_year) for r in rows.itertuples()
                        if r.iso3 in self.world.iso3 and int(r.entry_year) <= self.start}

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import pandas as pd
+
 INVESTORS = ("us_public", "us_private", "china_policy_banks", "china_state_firms", "eu_private")
 SECTORS = ("renewables", "technology", "transport", "mining_energy", "agriculture", "manufacturing")
 COUNTRY_GROUPS = ("LAC", "ALL")
@@ -268,3 +270,15 @@ def events_markdown() -> str:
                        f"| {f.doc} |")
         out.append("")
     return "\n".join(out)
+
+
+def trade_agreements(memberships: pd.DataFrame) -> pd.DataFrame:
+    """Membership rows of agreements that give tariff preferences and are not terminated.
+
+    A cooperation framework without preferences (APEP) and a replaced agreement (NAFTA) are
+    left out; these are the blocs a scenario can name and the model builds as agents.
+    """
+    m = memberships
+    if "preferential" in m.columns:
+        m = m[m["preferential"].astype(bool)]
+    return m[~m["status"].astype(str).str.lower().str.startswith("terminated")]

@@ -18,7 +18,15 @@ import yaml
 
 from geosim.data import World, load_world
 from geosim.parameters import ParameterError, resolve
-from geosim.policies import COUNTRY_GROUPS, INVESTORS, REGISTRY, SECTORS, Policy, exclusive_fields
+from geosim.policies import (
+    COUNTRY_GROUPS,
+    INVESTORS,
+    REGISTRY,
+    SECTORS,
+    Policy,
+    exclusive_fields,
+    trade_agreements,
+)
 
 STATUSES = ("historical", "announced", "hypothetical")
 TOP_KEYS = ("name", "description", "status", "sources", "extends", "start", "end", "parameters",
@@ -286,7 +294,7 @@ def _check_value(value: Any, kind: str, world: World) -> Any:
     if kind == "investor":
         return value if value in INVESTORS else _Problem("one of " + ", ".join(INVESTORS))
     if kind == "bloc":
-        blocs = sorted(set(world.memberships["bloc"]))
+        blocs = sorted(set(trade_agreements(world.memberships)["bloc"]))
         return value if value in blocs else _Problem("a bloc of the world data: "
                                                      + ", ".join(blocs))
     items = [value] if isinstance(value, str) else value
