@@ -81,15 +81,16 @@ def raise_on_sample(scenario: Any, *, seed: int, until: int | None, world: Any,
     return (model or _real_simulate)(scenario, seed=seed, until=until, world=world)
 
 
-def exit_on_seed(scenario: Any, *, seed: int, until: int | None, world: Any, seeds: tuple = (),
-                 once_dir: str | None = None, model: Any = None):
-    """Kill the worker process (os._exit) for the given seeds: once if `once_dir`, else always."""
-    if seed in seeds:
-        marker = Path(once_dir) / str(seed) if once_dir else None
-        if marker is None or not marker.exists():
-            if marker is not None:
-                marker.touch()
-            os._exit(13)
+def exit_on_seed(scenario: Any, *, seed: int, until: int | None, world: Any,
+                 always: tuple = (), once: tuple = (), markers: str | None = None,
+                 model: Any = None):
+    """Kill the worker process (os._exit) running a seed in `always`, or a seed in `once` on its
+    first attempt only (a marker file in `markers` remembers it); otherwise run `model`."""
+    marker = Path(markers) / str(seed) if markers else None
+    if seed in always or (seed in once and marker is not None and not marker.exists()):
+        if marker is not None and seed in once:
+            marker.touch()
+        os._exit(13)
     return (model or _real_simulate)(scenario, seed=seed, until=until, world=world)
 
 

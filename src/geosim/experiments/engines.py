@@ -109,6 +109,8 @@ class DaskEngine:
                              f"({type(exc).__name__}: {exc})") from None
         self.workers = max(1, sum(self.client.nthreads().values()))
         self._executor = self.client.get_executor(pure=False)
+        self._description = (f"Dask cluster {self.client.scheduler.address} "
+                             f"({self.workers} worker threads)")
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         """Submit `fn(*args)` to the cluster."""
@@ -124,7 +126,7 @@ class DaskEngine:
 
     def describe(self) -> str:
         """One line for the progress header."""
-        return f"Dask cluster {self.client.scheduler.address} ({self.workers} worker threads)"
+        return self._description
 
 
 def make_engine(context: Context, *, workers: int | None = None,

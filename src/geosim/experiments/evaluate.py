@@ -5,7 +5,9 @@ Owns `Context` (what every run of a sweep shares), `execute` (never raises) and 
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 import math
 import time
 import traceback
@@ -80,7 +82,9 @@ def evaluate(context: Context, overrides: dict[str, Any], seed: int) -> tuple[di
         (outcomes: name -> float, series: `<of>.<metric>` -> (years, values)).
     """
     scenario = context.scenario.with_overrides(_as_model_values(overrides))
-    sim = resolve(context.simulate)(scenario, seed=seed, until=context.until, world=world(context))
+    simulate = resolve(context.simulate)
+    extra = {"keep_flows": False} if _takes_keep_flows(simulate) else {}
+    sim = simulate(scenario, seed=seed, until=context.until, world=world(context), **extra)
     outcomes = {o.name: reduce(path(sim, o.of, o.metric)[1], o.reduce) for o in context.outcomes}
     series = {}
     for name in context.series:
@@ -131,6 +135,15 @@ def reduce(values: np.ndarray, how: str) -> float:
     if how == "pct_change":
         return float(100 * (values[-1] / values[0] - 1)) if values[0] else math.nan
     return float({"mean": np.mean, "min": np.min, "max": np.max}[how](values))
+
+
+@functools.cache
+def _takes_keep_flows(simulate: Callable[..., Any]) -> bool:
+    """Whether `simulate` can skip the yearly flows tables (sweeps reduce only the metrics)."""
+    try:
+        return "keep_flows" in inspect.signature(simulate).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def _as_model_values(overrides: dict[str, Any]) -> dict[str, Any]:
