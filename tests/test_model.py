@@ -28,22 +28,24 @@ def pair(model: GeoModel, a: str, b: str) -> tuple[int, int]:
 
 
 def test_joining_a_bloc_removes_tariffs_and_raises_members_trade():
+    # Ecuador has no agreement with the US in 2023 (Chile has, so joining would add little).
     join = scenario([{"type": "bloc_accession", "year": 2025, "bloc": "USMCA",
-                      "countries": ["CHL"], "decide": False}], end=2030)
+                      "countries": ["ECU"], "decide": False}], end=2030)
     with_join = GeoModel(join, seed=3).run()
     without = GeoModel(scenario([], end=2030), seed=3).run()
-    chl, usa = pair(with_join, "CHL", "USA")
+    ecu, usa = pair(with_join, "ECU", "USA")
     mex = with_join.index("MEX")
-    assert with_join.tariff[chl, usa] == 0 and with_join.tariff[usa, chl] == 0
-    assert with_join.tariff[chl, mex] == 0
-    assert without.tariff[usa, chl] == WORLD.tariff[usa, chl]
-    assert "USMCA" in with_join.trade_graph.edges["CHL", "USA"]["shared_blocs"]
-    for a, b in ((chl, usa), (usa, chl), (chl, mex)):
+    assert WORLD.tariff[usa, ecu] > 0 and WORLD.tariff[ecu, usa] > 0
+    assert with_join.tariff[ecu, usa] == 0 and with_join.tariff[usa, ecu] == 0
+    assert with_join.tariff[ecu, mex] == 0
+    assert without.tariff[usa, ecu] == WORLD.tariff[usa, ecu]
+    assert "USMCA" in with_join.trade_graph.edges["ECU", "USA"]["shared_blocs"]
+    for a, b in ((ecu, usa), (usa, ecu), (ecu, mex)):
         assert with_join.flows[a, b] > without.flows[a, b] * 1.02
-    # relative to its trade with non-members, Chile trades more with the bloc
+    # relative to its trade with non-members, Ecuador trades more with the bloc
     chn = with_join.index("CHN")
-    ratio = with_join.flows[chl, usa] / with_join.flows[chl, chn]
-    assert ratio > without.flows[chl, usa] / without.flows[chl, chn]
+    ratio = with_join.flows[ecu, usa] / with_join.flows[ecu, chn]
+    assert ratio > without.flows[ecu, usa] / without.flows[ecu, chn]
 
 
 def test_rta_effect_phases_in_over_the_phase_in_years():
@@ -112,10 +114,10 @@ def test_bloc_refuses_an_applicant_when_its_rule_says_so():
 def test_applicant_declines_when_alignment_pulls_away():
     applying = [{"type": "bloc_accession", "year": 2025, "bloc": "USMCA", "countries": ["URY"]}]
     reluctant = GeoModel(scenario(applying, end=2026,
-                                  parameters={"accept_threshold_pct": 0.5,
+                                  parameters={"accept_threshold_pct": 5.0,
                                               "alignment_weight_pct": 0.0}), seed=0).run()
     decision = reluctant.decisions[0]
-    assert decision["members_ok"] and decision["applicant_gain_pct"] < 0.5
+    assert decision["members_ok"] and 0 < decision["applicant_gain_pct"] < 5.0
     assert not decision["joined"]
 
 
@@ -213,9 +215,11 @@ def test_every_shipped_scenario_runs():
         assert len(model.region_frame()) == spec.end - spec.start + 1
 
 
-def test_pivot_lowers_the_regions_china_share_against_baseline():
-    pivot = GeoModel("pivot", seed=0).run().region_frame().set_index("year")
-    base = GeoModel("baseline", seed=0).run().region_frame().set_index("year")
-    assert pivot.loc[2040, "us_trade_share"] > base.loc[2040, "us_trade_share"]
-    assert pivot.loc[2040, "china_trade_share"] < base.loc[2040, "china_trade_share"]
-    assert load_scenario("pivot").status == "hypothetical"
+def test_scenario_outcomes_match_the_stored_regression_baseline():
+    """Guards against unintended changes: regenerate with `python tests/regen_regression.py`
+    after a deliberate change of the model or the data, and say why in the commit."""
+    from regen_regression import REGRESSION_FILE, regression_table
+
+    stored = pd.read_csv(REGRESSION_FILE)
+    pd.testing.assert_frame_equal(regression_table(), stored, check_exact=False, rtol=1e-6,
+                                  check_dtype=False)

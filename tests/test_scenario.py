@@ -70,7 +70,7 @@ BAD = [
      ["events[0].year", "inside the horizon"], 5),
     ("events:\n  - type: investment_programme\n    investor: us_public\n    year: 2025\n"
      "    until: 2030\n    budget_bn: -5\n    countries: [LAC]\n    sectors: [transport]\n",
-     ["events[0].budget_bn", "a value >= 0", "-5"], 10),
+     ["events[0].budget_bn", "a value >= 0", "-5"], 9),
     ("events:\n  - {type: invest, year: 2026}\n", ["events[0].type", "one of"], 5),
     ("events:\n  - {type: fta, year: 2026, countries: [CHN, URY], color: 1}\n",
      ["events[0].color", "unknown key"], 5),

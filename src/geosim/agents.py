@@ -17,10 +17,10 @@ from geosim.policies import SECTORS
 if TYPE_CHECKING:
     from geosim.model import GeoModel
 
-# Sectors and the channel through which their stock acts on the host (DESIGN §5).
+# Sectors and the channel through which their stock acts on the host (DESIGN §5); every
+# sector's stock ties host and home (FDI-trade complementarity, γ).
 PRODUCTIVE = tuple(SECTORS.index(s) for s in ("renewables", "technology", "manufacturing"))
 TRANSPORT = (SECTORS.index("transport"),)
-RESOURCE = tuple(SECTORS.index(s) for s in ("mining_energy", "agriculture"))
 
 
 @dataclass(frozen=True)

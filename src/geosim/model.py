@@ -20,7 +20,6 @@ from geosim.agents import (
     FRAGILE,
     INVESTOR_PROFILES,
     PRODUCTIVE,
-    RESOURCE,
     SANCTIONED,
     TRANSPORT,
     Country,
@@ -29,7 +28,7 @@ from geosim.agents import (
     TradeBloc,
 )
 from geosim.data import World, load_world
-from geosim.parameters import resolve
+from geosim.parameters import defaults, resolve
 from geosim.policies import SECTORS, trade_agreements
 from geosim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -97,7 +96,9 @@ class GeoModel(mesa.Model):
         self.countries = [Country(self, i, iso, 0.0) for i, iso in enumerate(w.iso3)]
         self.investors = {p.name: Investor(self, p) for p in INVESTOR_PROFILES}
         self.stock = self._initial_stocks()
-        self.base_stock = self.stock.copy()
+        # Business-as-usual stocks: base-year budgets spent as in the base year. Growth
+        # projections already include such investment, so effects act on stock - bau_stock.
+        self.bau_stock = self.stock.copy()
         self.blocs: dict[str, TradeBloc] = {}
         self._scheduled_entries: dict[int, list[tuple[str, str]]] = {}
         self._build_blocs()
@@ -111,6 +112,10 @@ class GeoModel(mesa.Model):
         self.timings = {"engine_s": 0.0, "agents_s": 0.0, "record_s": 0.0}
         real = np.ones(n)
         self._set_alignment(initial=True)
+        calibrated = defaults()  # BAU budgets are the data's, whatever the scenario sets
+        self._bau_investment = np.stack([
+            calibrated[inv.profile.budget_parameter] * 1e9 * inv.choice_probabilities(inv.scores())
+            for inv in self.investors.values()])
         self._record(real, real)
 
     # -- the year --------------------------------------------------------------------------
@@ -130,6 +135,7 @@ class GeoModel(mesa.Model):
             bloc.process_applications()
         invest = np.stack([inv.allocate() for inv in self.investors.values()])  # 3. investment
         self.stock = (1.0 - self.params["delta"]) * self.stock + invest
+        self.bau_stock = (1.0 - self.params["delta"]) * self.bau_stock + self._bau_investment
         self.growth_index *= 1.0 + self.world.growth + self.params["growth_shift_pp"] / 100.0
         cost = self._cost_factor()  # 4. endowments and trade costs
         endowment = self._endowment()
@@ -245,7 +251,10 @@ class GeoModel(mesa.Model):
         p, w = self.params, self.world
         lac = w.is_lac
         gdp = w.gdp * self.growth_index
-        ret = _z(np.log(gdp), lac) + _z(w.growth, lac)
+        # Market size enters in logs with weight one (at temperature 1 a neutral investor's
+        # budget is shared in proportion to GDP); expected return adds growth prospects.
+        size = np.log(gdp / gdp[lac].sum())
+        ret = _z(w.growth, lac)
         risk = np.zeros(len(w.iso3))
         risk[[self.index(c) for c in SANCTIONED if c in w.iso3]] = investor.profile.sanction_risk
         risk[[self.index(c) for c in FRAGILE if c in w.iso3]] = 1.0
@@ -253,7 +262,7 @@ class GeoModel(mesa.Model):
         align = sign * np.array([c.alignment for c in self.countries])
         own = self.stock[list(self.investors).index(investor.name)].sum(axis=1)
         path = _z(np.log1p(own / w.gdp * 100.0), lac)
-        score = (p["weight_return"] * ret - p["weight_risk"] * risk
+        score = (size + p["weight_return"] * ret - p["weight_risk"] * risk
                  + p["weight_alignment"] * align + p["weight_path"] * path)
         if investor.home is not None:
             with np.errstate(divide="ignore"):
@@ -379,16 +388,16 @@ class GeoModel(mesa.Model):
         cost = (1.0 + self.tariff) / (1.0 + self.base_tariff)
         cost *= np.exp(-p["beta_rta"] / (sigma - 1.0) * self.agreement_phase())
         transport = self.stock[:, :, TRANSPORT].sum(axis=(0, 2))
-        base_transport = self.base_stock[:, :, TRANSPORT].sum(axis=(0, 2))
+        base_transport = self.bau_stock[:, :, TRANSPORT].sum(axis=(0, 2))
         infra = np.maximum(1.0 + (transport - base_transport) / (INFRA_CAPITAL_GDP * w.gdp),
                            0.5) ** (-p["nu"])
         cost *= infra[:, None] * infra[None, :]
-        resource = self.stock[:, :, RESOURCE].sum(axis=2)  # investor × host
-        base_resource = self.base_stock[:, :, RESOURCE].sum(axis=2)
+        ties = self.stock.sum(axis=2)  # investor × host, every sector
+        base_ties = self.bau_stock.sum(axis=2)
         for k, inv in enumerate(self.investors.values()):
             if inv.home is None:
                 continue
-            tie = ((TIE_FLOOR + resource[k] / w.gdp) / (TIE_FLOOR + base_resource[k] / w.gdp)) ** (
+            tie = ((TIE_FLOOR + ties[k] / w.gdp) / (TIE_FLOOR + base_ties[k] / w.gdp)) ** (
                 -p["gamma"] / (sigma - 1.0)
             )
             cost[:, inv.home] *= tie
@@ -399,7 +408,7 @@ class GeoModel(mesa.Model):
     def _endowment(self) -> np.ndarray:
         """Output quantity change q̂: growth × productivity from investment × shocks."""
         productive = self.stock[:, :, PRODUCTIVE].sum(axis=(0, 2))
-        base = self.base_stock[:, :, PRODUCTIVE].sum(axis=(0, 2))
+        base = self.bau_stock[:, :, PRODUCTIVE].sum(axis=(0, 2))
         gain = np.maximum(1.0 + self.params["kappa"] * (productive - base) / self.world.gdp, 0.5)
         return self.growth_index * gain * self.shock
 
@@ -497,10 +506,11 @@ class GeoModel(mesa.Model):
 
 
 def _z(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Standardise values over the masked countries (others keep their standardised value too)."""
+    """Standardise values over the masked countries, winsorised at ±2 (outliers such as
+    Guyana's oil-boom growth do not dominate a score)."""
     sub = values[mask]
     sd = sub.std()
-    return (values - sub.mean()) / (sd if sd > 0 else 1.0)
+    return np.clip((values - sub.mean()) / (sd if sd > 0 else 1.0), -2.0, 2.0)
 
 
 def _balance(us: np.ndarray, china: np.ndarray) -> np.ndarray:

@@ -42,7 +42,7 @@ _TABLE = [
               "productivity effect of renewables, technology and manufacturing investment"),
     Parameter("gamma", 0.1, 0.0, 0.3, "elasticity",
               "trade-FDI complementarity estimates ≈ 0.1-0.3 (Head & Ries 2001)",
-              "elasticity of the source-host trade-cost term to resource-sector FDI stock/GDP"),
+              "elasticity of the source-host trade-cost term to the investor's stock/GDP"),
     Parameter("nu", 0.1, 0.0, 0.3, "elasticity",
               "infrastructure explains a large share of transport costs (Limão & Venables 2001)",
               "effect of transport infrastructure stock/GDP on the host's trade costs"),
@@ -75,15 +75,16 @@ _TABLE = [
               "ECLAC (2023): EU the second source, ≈ 17-20 % of 2022 inflows of $224.6 bn "
               "(approximate share; verify)",
               "yearly FDI of EU investors into the region"),
-    Parameter("weight_return", 1.0, 0.0, 3.0, "-", "logit weight; normalised scores (model "
-              "assumption)", "weight of expected return (market size, growth) in host choice"),
-    Parameter("weight_risk", 1.0, 0.0, 3.0, "-", "logit weight; normalised scores (model "
+    Parameter("weight_return", 0.5, 0.0, 2.0, "-", "logit weight; normalised scores (model "
+              "assumption)", "weight of expected return (growth prospects) in host choice; market "
+              "size enters with weight one"),
+    Parameter("weight_risk", 2.0, 0.0, 4.0, "-", "logit weight; normalised scores (model "
               "assumption)", "weight of political risk in host choice"),
     Parameter("weight_alignment", 0.5, 0.0, 2.0, "-", "logit weight; normalised scores (model "
               "assumption)", "weight of political alignment with the investor's home"),
     Parameter("weight_incentive", 2.0, 0.0, 5.0, "-", "logit weight; normalised scores (model "
               "assumption)", "weight of programme incentives (targeted hosts and sectors)"),
-    Parameter("weight_path", 1.0, 0.0, 3.0, "-", "logit weight; normalised scores (model "
+    Parameter("weight_path", 0.5, 0.0, 2.0, "-", "logit weight; normalised scores (model "
               "assumption)", "weight of path dependence (existing stock in the host)"),
     # Countries and blocs
     Parameter("alignment_adjustment", 0.1, 0.0, 0.5, "1/year",
