@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from geosim.data import load_world
 from geosim.model import GeoModel
 from geosim.policies import SECTORS
-from geosim.scenario import load_scenario, scenario_from_dict
+from geosim.scenario import scenario_from_dict
 
 WORLD = load_world()
 LAC = [c for c, lac in zip(WORLD.iso3, WORLD.is_lac, strict=True) if lac]
