@@ -82,8 +82,12 @@ def network_map(
         ax.plot([a.lon, b.lon], [a.lat, b.lat], color=color, lw=0.3 + 3 * e.value / vmax,
                 alpha=0.15 + 0.5 * e.value / vmax, zorder=1)
     size = 20 + 600 * np.sqrt(nodes["gdp"] / nodes["gdp"].max())
-    points = ax.scatter(nodes["lon"], nodes["lat"], s=size, c=100 * nodes["china_trade_share"],
-                        cmap="RdBu_r", vmin=0, vmax=40, edgecolor="k", linewidth=0.5, zorder=2)
+    china = (nodes["iso3"] == "CHN").to_numpy()
+    ax.scatter(nodes["lon"][china], nodes["lat"][china], s=size[china], color=CHINA_COLOR,
+               edgecolor="k", linewidth=0.5, zorder=2)
+    points = ax.scatter(nodes["lon"][~china], nodes["lat"][~china], s=size[~china],
+                        c=100 * nodes["china_trade_share"][~china], cmap="RdBu_r", vmin=0,
+                        vmax=40, edgecolor="k", linewidth=0.5, zorder=2)
     for r in nodes.itertuples():
         ax.annotate(r.iso3, (r.lon, r.lat), fontsize=6, ha="center", va="center", zorder=3)
     plt.colorbar(points, ax=ax, label="China's share of trade (%)", shrink=0.7)
