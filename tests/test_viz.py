@@ -132,3 +132,124 @@ def test_the_shipped_outline_covers_the_americas():
     assert len(rings) > 20
     assert points[:, 0].min() < -120 and points[:, 0].max() < 0  # western hemisphere
     assert points[:, 1].min() < -50 and points[:, 1].max() > 60  # Tierra del Fuego to Canada
+
+
+# -- levers -----------------------------------------------------------------------------------
+
+
+def events_by_id(scenario) -> dict:
+    return {e.id: e for e in scenario.events if e.id}
+
+
+def test_neutral_levers_leave_the_scenario_as_written():
+    from geosim.scenario import load_scenario
+    from geosim.viz.levers import Levers, apply_levers
+
+    for name in ("baseline", "pivot", "usmca_expansion"):
+        scenario = load_scenario(name)
+        changed, parameters = apply_levers(scenario, Levers())
+        assert [e.values for e in changed.events] == [e.values for e in scenario.events]
+        assert parameters == {}
+
+
+def test_usmca_levers_add_or_change_the_accession():
+    from geosim.scenario import load_scenario
+    from geosim.viz.levers import Levers, apply_levers
+
+    added, _ = apply_levers(load_scenario("baseline"),
+                            Levers(usmca_members="Chile, Colombia, Peru", usmca_year=2030))
+    event = events_by_id(added)["usmca_accession"]
+    assert (event.type, event.bloc, event.year) == ("bloc_accession", "USMCA", 2030)
+    assert event.countries == ["CHL", "COL", "PER"] and event.decide
+    moved, _ = apply_levers(load_scenario("usmca_expansion"), Levers(usmca_year=2031))
+    event = events_by_id(moved)["usmca_accession"]
+    assert event.year == 2031 and len(event.countries) == 7  # members as written
+
+
+def test_money_tariff_and_parameter_levers():
+    from geosim.scenario import load_scenario
+    from geosim.viz.levers import Levers, apply_levers
+
+    pivot, _ = apply_levers(load_scenario("pivot"), Levers(us_programme_bn=20))
+    assert events_by_id(pivot)["us_programme"].budget_bn == 20
+    baseline, parameters = apply_levers(
+        load_scenario("baseline"),
+        Levers(us_programme_bn=5, tariff_pp=50, china_lending_bn=10.0, sigma=6.0))
+    events = events_by_id(baseline)
+    assert events["us_programme"].budget_bn == 5 and events["us_programme"].investor == "us_public"
+    tariff = events["page_us_china_tariff"]
+    assert (tariff.change_pp, tariff.reciprocal, tariff.importers) == (50, True, ["USA"])
+    assert parameters == {"china_lending_bn": 10.0, "sigma": 6.0}
+
+
+def test_controls_match_the_model_keywords():
+    import inspect
+
+    from geosim.viz.app import ClassroomModel
+    from geosim.viz.levers import controls
+
+    spec = controls(["baseline", "pivot"], "pivot")
+    assert set(spec) == set(inspect.signature(ClassroomModel.__init__).parameters) - {"self"}
+    assert spec["scenario_name"]["value"] == "pivot"
+    for name, control in spec.items():
+        if control["type"].startswith("Slider"):
+            assert control["min"] <= control["value"] <= control["max"], name
+
+
+# -- the page's model and readouts ---------------------------------------------------------------
+
+
+def test_classroom_model_runs_the_levers_and_the_page_reads_it():
+    from geosim.viz import app
+
+    model = app.ClassroomModel("baseline", usmca_members="Chile, Colombia, Peru",
+                               usmca_year=2025, seed=3)
+    assert model.year == 2023 and model.levers.usmca_year == 2025
+    scale = app.map_scale(model)
+    model.step()
+    model.step()
+    data = app.map_data(model)
+    assert data.year == 2025 and data.flows.shape == (len(data.iso3),) * 2
+    assert data.usmca[list(data.iso3).index("MEX")]
+    assert 0 < scale.centre < 0.5
+    assert "Latin America & Caribbean: China" in app.headline(model)
+    lines = app.decision_lines(model)
+    assert len(lines) == 3 and all(line.startswith("2025: ") for line in lines)
+    fig = drawing.map_figure(data, scale, selected="CHL", subtitle=model.scenario_spec.name)
+    assert fig.axes[0].get_title(loc="left").startswith("2025")
+
+
+def test_two_page_models_do_not_share_state():
+    from geosim.viz.app import ClassroomModel
+
+    a, b = ClassroomModel("baseline"), ClassroomModel("baseline")
+    a.step()
+    assert (a.year, b.year) == (2024, 2023)
+    assert a.flows is not b.flows and a.world is b.world  # the read-only world is shared
+
+
+# -- the command line ----------------------------------------------------------------------------
+
+
+def test_cli_rejects_a_bad_scenario_with_exit_code_2(capsys, tmp_path):
+    from geosim.cli import main
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("description: x\nstatus: maybe\nsources: [a]\n")
+    assert main(["viz", "--scenario", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.yaml" in err and "status" in err and "Traceback" not in err
+
+
+def test_cli_serves_on_loopback_offline_by_default():
+    from geosim.cli import build_parser, viz
+
+    args = build_parser().parse_args(["viz"])
+    assert (args.host, args.port, args.handler) == ("127.0.0.1", 8765, viz.main)
+    command = viz.server_command(args.host, args.port)
+    assert command[command.index("--host") + 1] == "127.0.0.1"
+    assert "--no-check-version" in command  # no version check against the package index
+    env = viz.server_env("pivot")
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    assert env["SOLARA_ASSETS_CDN"].startswith("http://127.0.0.1:")
+    assert env[viz.SCENARIO_ENV] == "pivot"

@@ -26,6 +26,9 @@ OFFLINE_ENV = {
     "SOLARA_THEME_TITLE": "geosim",
     "MPLBACKEND": "Agg",
 }
+# Solara warns on every page load served to 127.0.0.1 over http that its session cookie falls
+# back to SameSite=lax: expected here, and noise in a teacher's terminal.
+QUIET_WARNINGS = "ignore:Cookies with samesite=none require https:UserWarning"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -53,6 +56,7 @@ def server_command(host: str, port: int) -> list[str]:
 def server_env(scenario: str | None) -> dict[str, str]:
     """The server's environment: ours plus the offline settings and the chosen scenario."""
     env = {**os.environ, **OFFLINE_ENV}
+    env["PYTHONWARNINGS"] = ",".join(filter(None, [env.get("PYTHONWARNINGS"), QUIET_WARNINGS]))
     if scenario:
         env[SCENARIO_ENV] = scenario
     return env
@@ -64,13 +68,16 @@ def main(args: argparse.Namespace) -> int:
 
     scenario = None
     if args.scenario:
-        from geosim.scenario import ScenarioError, load_scenario
+        from geosim.scenario import ScenarioError, load_scenario, scenario_dir
 
         try:
             loaded = load_scenario(args.scenario)
         except ScenarioError as exc:
             raise UserError(str(exc)) from None
-        scenario = str(loaded.path.resolve()) if loaded.path else args.scenario
+        shipped = scenario_dir() / f"{loaded.name}.yaml"
+        # A shipped scenario goes by its name (as in the page's picker), any other by its path.
+        scenario = (loaded.name if shipped.is_file() and shipped.samefile(loaded.path)
+                    else str(loaded.path.resolve()))
     if not 0 < args.port < 65536:
         raise UserError(f"--port: expected a port number between 1 and 65535, got {args.port}")
 
@@ -82,9 +89,9 @@ def main(args: argparse.Namespace) -> int:
     try:
         code = server.wait()
     except KeyboardInterrupt:
-        code = _stop(server)
+        _stop(server)  # whatever its exit code, the server was asked to stop: a clean stop
         print("geosim viz: stopped", flush=True)
-        return 0 if code in (0, -signal.SIGINT, -signal.SIGTERM) else code
+        return 0
     finally:
         signal.signal(signal.SIGTERM, previous)
     if code != 0:

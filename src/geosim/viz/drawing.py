@@ -49,6 +49,7 @@ class MapData:
     gdp: np.ndarray
     china_share: np.ndarray
     flows: np.ndarray
+    usmca: np.ndarray | None = None  # mask of USMCA members, ringed in blue
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,13 @@ def node_sizes(gdp: np.ndarray, gdp_ref: float) -> np.ndarray:
 
 
 def draw_trade_map(ax: Axes, data: MapData, scale: MapScale, *, selected: str | None = None,
-                   subtitle: str = "", outline: Sequence[np.ndarray] = ()) -> Axes:
+                   subtitle: str = "", outline: Sequence[np.ndarray] = (),
+                   cax: Axes | None = None) -> Axes:
     """Draw countries (size GDP, colour China share) and trade links (width by flow) on `ax`.
 
     Links with China are red and links with the United States blue, drawn over the grey rest.
-    A colour bar is added to the axis' figure.
+    Latin American members of USMCA get a blue ring. A colour bar goes into `cax`, or next to
+    `ax` when none is given.
 
     Args:
         ax: the axis to draw on.
@@ -132,6 +135,7 @@ def draw_trade_map(ax: Axes, data: MapData, scale: MapScale, *, selected: str | 
         selected: ISO3 code of a country to ring and label, or None.
         subtitle: a line under the year (e.g. the scenario name).
         outline: coastline rings (lon, lat) drawn lightly under the Americas.
+        cax: the axis for the colour bar.
 
     Returns:
         The axis.
@@ -170,6 +174,9 @@ def draw_trade_map(ax: Axes, data: MapData, scale: MapScale, *, selected: str | 
                cmap=COLOUR_MAP, norm=norm, edgecolors="#333333", linewidths=0.6, zorder=5)
     ax.scatter(*xy[others].T, s=sizes[others], c="#d9d9d9", marker="s",
                edgecolors="#666666", linewidths=0.6, zorder=5)
+    if data.usmca is not None and (ringed := lac & data.usmca).any():
+        ax.scatter(*xy[ringed].T, s=sizes[ringed] * 1.5 + 40, facecolors="none",
+                   edgecolors=US_COLOUR, linewidths=1.8, zorder=5.5)
     for index, colour in ((china, CHINA_COLOUR), (usa, US_COLOUR)):
         if index >= 0:
             ax.scatter(*xy[index], s=sizes[index], c=colour, marker="D",
@@ -196,8 +203,9 @@ def draw_trade_map(ax: Axes, data: MapData, scale: MapScale, *, selected: str | 
     ax.set_title(f"{data.year}" + (f"  ·  {subtitle}" if subtitle else ""), loc="left",
                  fontsize=14, fontweight="bold")
 
-    colourbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=COLOUR_MAP), ax=ax,
-                                   fraction=0.035, pad=0.01, extend="max")
+    colourbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=COLOUR_MAP), cax=cax,
+                                   ax=None if cax else ax, fraction=0.035, pad=0.01,
+                                   extend="max")
     colourbar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     colourbar.set_label(f"China's share of the country's trade (white: {scale.centre:.0%}, "
                         "the region's base-year share)", fontsize=8)
@@ -208,6 +216,8 @@ def draw_trade_map(ax: Axes, data: MapData, scale: MapScale, *, selected: str | 
         Line2D([], [], color=OTHER_COLOUR, lw=3, alpha=0.6, label="other trade"),
         Line2D([], [], ls="", marker="o", color="#bbbbbb", markeredgecolor="#333333",
                markersize=9, label="country (area ~ √GDP)"),
+        Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor=US_COLOUR,
+               markeredgewidth=1.8, markersize=11, label="USMCA member"),
     ], loc="lower left", bbox_to_anchor=(0.13, 0.0), fontsize=7, frameon=False)
     return ax
 
@@ -285,9 +295,11 @@ def _tidy(ax: Axes) -> None:
 def map_figure(data: MapData, scale: MapScale, *, selected: str | None = None,
                subtitle: str = "") -> Figure:
     """A new figure holding the trade map (see `draw_trade_map`)."""
-    fig = Figure(figsize=(7.6, 7.0), layout="constrained")
-    draw_trade_map(fig.add_subplot(), data, scale, selected=selected, subtitle=subtitle,
-                   outline=_outline())
+    fig = Figure(figsize=(6.4, 5.9))  # fixed axes, no layout engine: much faster to draw
+    ax = fig.add_axes((0.012, 0.01, 0.85, 0.93))
+    cax = fig.add_axes((0.875, 0.12, 0.022, 0.72))
+    draw_trade_map(ax, data, scale, selected=selected, subtitle=subtitle, outline=_outline(),
+                   cax=cax)
     return fig
 
 
@@ -309,7 +321,8 @@ def charts_figure(region: pd.DataFrame, country: pd.DataFrame, *, country_name: 
         span: first and last year of the run.
         n_countries: the number of countries in the region.
     """
-    fig = Figure(figsize=(5.2, 7.0), layout="constrained")
+    fig = Figure(figsize=(4.6, 5.9))
+    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.05, top=0.95, hspace=0.28)
     top, middle, bottom = fig.subplots(3, 1, sharex=True)
     draw_shares(top, region["year"], region["china_trade_share"], region["us_trade_share"],
                 title="Latin America & Caribbean", span=span)
