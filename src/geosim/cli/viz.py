@@ -80,6 +80,11 @@ def main(args: argparse.Namespace) -> int:
                     else str(loaded.path.resolve()))
     if not 0 < args.port < 65536:
         raise UserError(f"--port: expected a port number between 1 and 65535, got {args.port}")
+    try:
+        import mesa.visualization  # noqa: F401  (solara, and what Mesa's viz imports)
+    except ImportError as exc:
+        raise UserError(f"geosim viz needs the visualization extra (missing: {exc.name}); "
+                        "install it with: pip install -e '.[viz]'") from None
 
     url = f"http://{args.host}:{args.port}/"
     print(f"geosim viz: serving {url}  (Ctrl-C to stop)", flush=True)
