@@ -75,6 +75,15 @@ class LocalEngine:
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._pool = self._new_pool()
 
+    def healthy(self, timeout: float = 120) -> bool:
+        """Whether the pool's workers start and run a trivial task (else: a fresh pool, False)."""
+        try:
+            self._pool.submit(os.getpid).result(timeout=timeout)
+            return True
+        except (BrokenProcessPool, TimeoutError):
+            self.restart()
+            return False
+
     def close(self) -> None:
         """Stop the workers (runs not started are cancelled)."""
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -118,6 +127,10 @@ class DaskEngine:
 
     def restart(self) -> None:
         """Nothing to replace: the scheduler handles lost workers."""
+
+    def healthy(self) -> bool:
+        """The scheduler reports lost workers itself."""
+        return True
 
     def close(self) -> None:
         """Cancel what is left and disconnect (the cluster keeps running)."""

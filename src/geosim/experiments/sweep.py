@@ -195,6 +195,7 @@ def _drive(engine: Any, context: Context, todo: Iterator[Run], values: list[dict
     limit = IN_FLIGHT_PER_WORKER * engine.workers
     inflight: dict[cf.Future, tuple[Run, int]] = {}
     suspects: deque[tuple[Run, int]] = deque()
+    breaks = 0  # pools broken in a row without a run finishing
 
     def submit(run: Run, attempts: int) -> None:
         fut = engine.submit(execute, context, run[0], values[run[1]], run[3], attempts)
@@ -225,10 +226,17 @@ def _drive(engine: Any, context: Context, todo: Iterator[Run], values: list[dict
                 result = RunResult(run[0], "failed", error=f"{type(exc).__name__}: {exc}",
                                    attempts=attempts)
             record(run, result)
+            breaks = 0
         if lost:
             lost += inflight.values()  # the broken pool takes every run in flight with it
             inflight.clear()
             engine.restart()
+            breaks += 1
+            if breaks > 1 and not engine.healthy():
+                raise SweepError(
+                    "worker processes die before running anything (see their errors above; a "
+                    "script calling run_sweep needs an `if __name__ == '__main__':` guard). "
+                    "Finished runs are kept: rerun to resume.")
             if len(lost) == 1:  # it ran alone: it killed its worker
                 run, attempts = lost[0]
                 if attempts >= max_attempts:

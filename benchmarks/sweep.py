@@ -1,0 +1,200 @@
+"""Benchmark sweeps: runs per second on 1 and 2 local workers, per-run overhead over a bare
+`simulate` call, peak memory (driver + workers) for 200 and 2,000 runs, and the same runs
+through Mesa's `batch_run`. Goals: >= 1.7x from 1 to 2 workers; overhead <= 5 % of a run;
+flat memory; faster than batch_run.
+
+Usage: python benchmarks/sweep.py [--until YEAR] [--runs N] [--big N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from geosim.data import load_world
+from geosim.experiments import run_sweep
+from geosim.model import GeoModel
+from geosim.runner import simulate
+from geosim.scenario import load_scenario
+
+SIGMAS = [3.5, 4.5, 5.5, 6.5, 7.5]
+KAPPAS = [0.05, 0.1, 0.15, 0.2, 0.25]
+YEARS = [2024, 2025, 2026, 2027]
+
+
+def sweep_text(until: int, replications: int, sampler: str = "grid", samples: int = 0) -> str:
+    """A sweep of the pivot over sigma × kappa × accession year (grid: 100 samples)."""
+    if sampler == "grid":
+        params = (f"  sigma: {SIGMAS}\n  kappa: {KAPPAS}\n"
+                  f"  events.usmca_accession.year: {YEARS}\n")
+        size = ""
+    else:
+        params = ("  sigma: {low: 3.5, high: 7.5}\n  kappa: {low: 0.05, high: 0.25}\n"
+                  "  events.usmca_accession.year: {low: 2024, high: 2027}\n")
+        size = f"samples: {samples}\n"
+    return (f"name: bench\nscenario: pivot\nsampler: {sampler}\n{size}"
+            f"replications: {replications}\nseed: 1\nuntil: {until}\nparameters:\n{params}"
+            "outcomes:\n  china_share: {metric: china_trade_share, of: region, reduce: final}\n"
+            "  china_change: {metric: china_trade_share, of: region, reduce: change}\n")
+
+
+class PeakRSS:
+    """Peak resident memory of this process and all its descendants, sampled every 20 ms."""
+
+    def __init__(self) -> None:
+        self.peak = self.driver_peak = 0
+        self.workers_peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        me = psutil.Process()
+        while not self._stop.is_set():
+            try:
+                driver = me.memory_info().rss
+                kids = [p.memory_info().rss for p in me.children(recursive=True)]
+            except psutil.Error:
+                continue
+            self.driver_peak = max(self.driver_peak, driver)
+            self.workers_peak = max(self.workers_peak, max(kids, default=0))
+            self.peak = max(self.peak, driver + sum(kids))
+            time.sleep(0.02)
+
+    def __enter__(self) -> PeakRSS:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def timed_sweep(text: str, workers: int, tmp: Path, tag: str) -> dict[str, float]:
+    """Run a sweep; wall time, steady-state rate (from the ledger's finish times), peak RSS."""
+    path = tmp / f"{tag}.yaml"
+    path.write_text(text)
+    out = tmp / tag
+    with PeakRSS() as mem:
+        t0 = time.perf_counter()
+        report = run_sweep(path, out, workers=workers, quiet=True)
+        wall = time.perf_counter() - t0
+    assert report.failed == 0, "benchmark runs failed"
+    with sqlite3.connect(out / "ledger.sqlite") as c:
+        n, first, last = c.execute("SELECT count(*), min(finished), max(finished) FROM runs"
+                                   ).fetchone()
+    return {"runs": n, "wall": wall, "rate": n / wall, "steady": (n - 1) / (last - first),
+            "rss": mem.peak / 2**20, "driver": mem.driver_peak / 2**20,
+            "worker": mem.workers_peak / 2**20}
+
+
+def bare_runs(until: int, n: int) -> float:
+    """Seconds per bare `simulate` call on the same runs (in this process, world reused)."""
+    world = load_world()
+    base = load_scenario("pivot")
+    scenarios = [base.with_overrides({"sigma": s, "kappa": k, "events.usmca_accession.year": y})
+                 for s in SIGMAS for k in KAPPAS for y in YEARS][:n]
+    simulate(scenarios[0], seed=0, until=until, world=world, keep_flows=False)  # warm up
+    times = []
+    for i, sc in enumerate(scenarios):
+        t0 = time.perf_counter()
+        simulate(sc, seed=i, until=until, world=world, keep_flows=False)
+        times.append(time.perf_counter() - t0)
+    return statistics.mean(times)
+
+
+class BatchModel(GeoModel):
+    """The pivot as a plain Mesa model for `mesa.batch_run`: same overrides, same outcomes."""
+
+    def __init__(self, sigma: float = 5.0, kappa: float = 0.12, year: int = 2027,
+                 until: int = 2030, seed: int | None = None):
+        from mesa import DataCollector
+
+        scenario = load_scenario("pivot").with_overrides(
+            {"sigma": sigma, "kappa": kappa, "events.usmca_accession.year": year})
+        super().__init__(scenario, seed=seed, world=load_world())
+        self.until = until
+        self.datacollector = DataCollector(model_reporters={
+            "china_share": lambda m: m.region_frame()["china_trade_share"].iloc[-1],
+            "china_change": lambda m: (lambda s: s.iloc[-1] - s.iloc[0])(
+                m.region_frame()["china_trade_share"]),
+        })
+
+    def step(self) -> None:
+        super().step()
+        if self.year >= self.until:
+            self.running = False
+            self.datacollector.collect(self)
+
+
+def batch_run_rate(until: int, replications: int, processes: int) -> tuple[int, float]:
+    """Runs and seconds for the same grid through `mesa.batch_run` (it forces `spawn`)."""
+    from mesa.batchrunner import batch_run
+
+    t0 = time.perf_counter()
+    rows = batch_run(BatchModel, parameters={"sigma": SIGMAS, "kappa": KAPPAS, "year": YEARS,
+                                             "until": until},
+                     number_processes=processes, rng=list(range(replications)),
+                     max_steps=until - 2023, data_collection_period=-1, display_progress=False)
+    return len(rows), time.perf_counter() - t0
+
+
+def main() -> None:
+    """Print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--until", type=int, default=2030, help="horizon (default 2030)")
+    parser.add_argument("--big", type=int, default=2000, help="runs of the memory sweep")
+    args = parser.parse_args()
+    cpu = psutil.cpu_freq()
+    print(f"machine: {platform.machine()} {platform.processor() or ''}, "
+          f"{len(os.sched_getaffinity(0))} cores"
+          f"{f' @ {cpu.current:.0f} MHz' if cpu else ''}, "
+          f"{psutil.virtual_memory().total / 2**30:.0f} GiB, Python {platform.python_version()}, "
+          f"{platform.system()} {platform.release()}")
+    years = args.until - 2023
+    print(f"sweep: pivot, sigma × kappa × accession year grid (100 samples) × 2 seeds = 200 runs, "
+          f"{years} years each (until {args.until})\n")
+    bare = bare_runs(args.until, 100)
+    print(f"bare simulate():          {1000 * bare:7.1f} ms/run (mean of 100, world reused)")
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        text = sweep_text(args.until, 2)
+        one = timed_sweep(text, 1, tmp, "w1")
+        two = timed_sweep(text, 2, tmp, "w2")
+        for label, r in (("1 worker", one), ("2 workers", two)):
+            print(f"geosim sweep, {label:9s}  {r['runs']} runs in {r['wall']:5.1f} s: "
+                  f"{r['rate']:5.1f} runs/s overall, {r['steady']:5.1f} runs/s steady")
+        speedup, steady_speedup = two["rate"] / one["rate"], two["steady"] / one["steady"]
+        print(f"speed-up 1 -> 2 workers:  {speedup:.2f}x overall ({50 * speedup:.0f} % "
+              f"efficiency), {steady_speedup:.2f}x steady state   [goal >= 1.7x]")
+        per_run = 1 / one["steady"]
+        overhead = per_run / bare - 1
+        print(f"per-run overhead:         {1000 * (per_run - bare):+.1f} ms = "
+              f"{100 * overhead:+.1f} %"
+              f" of a run (1 worker, steady state: {1000 * per_run:.1f} ms/run)   [goal <= 5 %]")
+        print(f"fixed start-up:           {one['wall'] - one['runs'] * per_run:.1f} s "
+              "(worker processes, imports, world)")
+        big = timed_sweep(sweep_text(args.until, 1, "random", args.big), 2, tmp, "big")
+        print(f"peak RSS, 2 workers:      {two['runs']:5d} runs: {two['rss']:5.0f} MB total "
+              f"(driver {two['driver']:.0f} MB, largest worker {two['worker']:.0f} MB)")
+        print(f"                          {big['runs']:5d} runs: {big['rss']:5.0f} MB total "
+              f"(driver {big['driver']:.0f} MB, largest worker {big['worker']:.0f} MB); "
+              f"ratio {big['rss'] / two['rss']:.2f}   [goal: flat]")
+        print(f"                          ({big['runs']} runs took {big['wall']:.1f} s, "
+              f"{big['rate']:.1f} runs/s)")
+    n, seconds = batch_run_rate(args.until, 2, 2)
+    print(f"mesa.batch_run, 2 procs:  {n} runs in {seconds:5.1f} s: {n / seconds:5.1f} runs/s "
+          f"-> geosim sweep is {two['rate'] / (n / seconds):.2f}x as fast   [goal > 1x]")
+
+
+if __name__ == "__main__":
+    main()
