@@ -1,7 +1,6 @@
 """The SolaraViz page served by `geosim viz`: map, live charts and levers over a `GeoModel`.
 
-Owns `ClassroomModel` (a GeoModel built from the page's controls) and the page's components.
-Every browser session builds its own model inside `Page`; nothing model-related is module state.
+Owns `ClassroomModel` and the page's components; each session builds its own model in `Page`.
 """
 
 from __future__ import annotations
@@ -79,12 +78,12 @@ def map_data(model: GeoModel) -> MapData:
                    lat=np.asarray(world.lat), is_lac=np.asarray(world.is_lac, dtype=bool),
                    gdp=metrics["gdp"].to_numpy(float),
                    china_share=metrics["china_trade_share"].to_numpy(float),
-                   flows=np.asarray(model.flows), usmca=usmca_members(model))
+                   flows=np.asarray(model.flows), usmca=usmca_mask(model))
 
 
-def usmca_members(model: GeoModel) -> np.ndarray:
-    """Mask of the current USMCA members (the model's trade-bloc agent)."""
-    bloc = getattr(model, "blocs", {}).get("USMCA")
+def usmca_mask(model: GeoModel) -> np.ndarray:
+    """Mask of the current USMCA members (read from the model's trade-bloc agent)."""
+    bloc = model.blocs.get("USMCA")
     members = bloc.members if bloc is not None else {}
     return np.array([iso in members for iso in model.world.iso3])
 
@@ -137,11 +136,11 @@ def Dashboard(model: ClassroomModel):
     """Headline, trade map, charts with a country picker, and accession decisions."""
     update_counter.get()  # re-render when SolaraViz steps the model
     world = model.world
-    lac = [(iso, name) for iso, name, is_lac in zip(world.iso3, world.name, world.is_lac,
-                                                    strict=True) if is_lac]
-    names = {name: iso for iso, name in lac}
-    country, set_country = solara.use_state(DEFAULT_COUNTRY if DEFAULT_COUNTRY in world.iso3
-                                            else lac[0][0])
+    lac = {iso: name for iso, name, is_lac in zip(world.iso3, world.name, world.is_lac,
+                                                  strict=True) if is_lac}  # iso3 -> name
+    by_name = {name: iso for iso, name in lac.items()}
+    country, set_country = solara.use_state(DEFAULT_COUNTRY if DEFAULT_COUNTRY in lac
+                                            else next(iter(lac)))
     scale = solara.use_memo(lambda: map_scale(model), dependencies=[model])
     key = [model, model.year, country]
 
@@ -152,7 +151,7 @@ def Dashboard(model: ClassroomModel):
     def draw_charts():
         frame = model.countries_frame()
         return charts_figure(model.region_frame(), frame[frame["iso3"] == country],
-                             country_name=dict(lac)[country], span=(model.start, model.end),
+                             country_name=lac[country], span=(model.start, model.end),
                              n_countries=len(lac))
 
     map_fig = solara.use_memo(draw_map, dependencies=key)
@@ -168,8 +167,8 @@ def Dashboard(model: ClassroomModel):
         with solara.Columns([3, 2], gutters_dense=True):
             solara.FigureMatplotlib(map_fig, dependencies=key, format="png", dpi=DPI)
             with solara.Column(gap="0px"):
-                solara.Select("Country in the middle chart", values=list(names),
-                              value=dict(lac)[country], on_value=lambda n: set_country(names[n]))
+                solara.Select("Country in the middle chart", values=list(by_name),
+                              value=lac[country], on_value=lambda n: set_country(by_name[n]))
                 solara.FigureMatplotlib(charts_fig, dependencies=key, format="png", dpi=DPI)
         solara.Text(f"This run: {describe(model.levers)} · seed {model.seed}",
                     classes=["geosim-levers"], style={"color": "#555", "font-size": "13px"})

@@ -6,12 +6,11 @@ the control specifications SolaraViz draws in its "Model Parameters" card.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from geosim.parameters import PARAMETERS
-from geosim.policies import REGISTRY
-from geosim.scenario import Scenario
+from geosim.scenario import Scenario, scenario_from_dict
 
 AS_WRITTEN = "as in the scenario"
 # Who applies to join USMCA, by the page's choice (the seven are those of usmca_expansion.yaml).
@@ -101,11 +100,9 @@ def apply_levers(scenario: Scenario, levers: Levers) -> tuple[Scenario, dict[str
 
 
 def _with_events(scenario: Scenario, events: list[dict[str, Any]]) -> Scenario:
-    """Append events built from complete field sets (the page's levers produce valid ones)."""
-    policies = tuple(REGISTRY[e["type"]]({k: v for k, v in e.items() if k != "type"})
-                     for e in events)
+    """The scenario with events appended, validated again like a scenario file."""
     data = {**scenario.data, "events": [*scenario.data["events"], *events]}
-    return replace(scenario, events=scenario.events + policies, data=data)
+    return scenario_from_dict(data, name=scenario.name)
 
 
 def controls(scenario_names: list[str], selected: str) -> dict[str, dict[str, Any]]:
