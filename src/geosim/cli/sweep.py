@@ -39,6 +39,10 @@ def handle(args: argparse.Namespace) -> int:
                            scheduler=args.scheduler, quiet=args.quiet)
     except SweepError as exc:
         raise UserError(str(exc)) from None
+    except KeyboardInterrupt:
+        print("finished runs are kept in the ledger; rerun the same command to resume",
+              file=sys.stderr)
+        raise
     print(f"{report.done} of {report.runs} runs done, {report.failed} failed "
           f"({report.skipped} done before this session; {report.seconds:.1f} s on "
           f"{report.engine})")

@@ -185,7 +185,7 @@ def main_effects(runs: pd.DataFrame, parameters: list[str], outcome: str,
 
 
 def prim(x: pd.DataFrame, interesting: np.ndarray, *, alpha: float = 0.05,
-         min_mass: float = 0.05, min_coverage: float = 0.5, tolerance: float = 0.01
+         min_mass: float = 0.05, min_coverage: float = 0.5, tolerance: float | None = None
          ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PRIM (Friedman & Fisher 1999): peel a box of inputs where cases of interest are dense.
 
@@ -193,7 +193,8 @@ def prim(x: pd.DataFrame, interesting: np.ndarray, *, alpha: float = 0.05,
     input) that most raises the density of interesting cases inside, until the box holds less
     than `min_mass` of the runs or no peel helps. The chosen box is the densest one on the
     trajectory that still covers `min_coverage` of the interesting cases; restrictions whose
-    removal costs less than `tolerance` density are then dropped (pruning chance peels).
+    removal costs less than `tolerance` density (default: two standard errors of the relaxed
+    box's density) are then dropped, pruning peels that chance made look useful.
 
     Args:
         x: inputs, one row per run.
@@ -265,8 +266,11 @@ def prim(x: pd.DataFrame, interesting: np.ndarray, *, alpha: float = 0.05,
         kept = limits[c]
         v = cols[c]
         limits[c] = (v.min(), v.max()) if numeric[c] else set(v)
-        relaxed = stats(box_mask())["density"]
-        if relaxed < density - tolerance:
+        mask = box_mask()
+        relaxed = stats(mask)["density"]
+        tol = tolerance if tolerance is not None else \
+            2 * np.sqrt(relaxed * (1 - relaxed) / max(mask.sum(), 1))
+        if relaxed < density - tol:
             limits[c] = kept
         else:
             density = relaxed
