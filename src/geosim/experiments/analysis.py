@@ -164,7 +164,7 @@ def main_effects(runs: pd.DataFrame, parameters: list[str], outcome: str,
             m = done.groupby(group)[outcome].mean()
             edges = x.groupby(group).agg(["min", "max"])
             lo, hi = m.index.min(), m.index.max()
-            low_label, high_label = f"≤{edges.loc[lo, 'max']:.3g}", f"≥{edges.loc[hi, 'min']:.3g}"
+            low_label, high_label = f"≤{edges.loc[lo, 'max']:.4g}", f"≥{edges.loc[hi, 'min']:.4g}"
             low, high = m.loc[lo], m.loc[hi]
         else:
             m = done.groupby(x.astype(str) if not numeric else x)[outcome].mean()
