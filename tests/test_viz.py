@@ -10,8 +10,8 @@ import pytest
 from matplotlib.collections import LineCollection
 from matplotlib.colors import to_rgba
 
-from geosim.viz import drawing
-from geosim.viz.drawing import MapData, MapScale
+from geosim.plotting import maps as drawing
+from geosim.plotting.maps import MapData, MapScale
 
 # A small world: four Latin American economies, the US, China, the EU and the rest of the world.
 ISO3 = ("BRA", "MEX", "CHL", "JAM", "USA", "CHN", "EUU", "ROW")
@@ -125,7 +125,7 @@ def test_charts_show_the_shares_and_top_partner_counts_on_the_run_span():
 
 
 def test_the_shipped_outline_covers_the_americas():
-    from geosim.viz.outline import load_outline
+    from geosim.plotting.outline import load_outline
 
     rings = load_outline()
     points = np.vstack(rings)

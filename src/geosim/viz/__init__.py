@@ -1,5 +1,5 @@
 """The browser front end (`geosim viz`): a Mesa SolaraViz page over a live `GeoModel`.
 
-`drawing` holds the matplotlib map and charts (plain arrays in, figures out); `levers` maps the
+`geosim.plotting.maps` draws the map and charts (plain arrays in, figures out); `levers` maps the
 page's controls onto a scenario; `app` is the SolaraViz page, one model per browser session.
 """

@@ -13,8 +13,8 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
 from geosim.model import GeoModel
+from geosim.plotting.maps import MapData, MapScale, charts_figure, map_figure
 from geosim.scenario import list_scenarios, load_scenario
-from geosim.viz.drawing import MapData, MapScale, charts_figure, map_figure
 from geosim.viz.levers import AS_WRITTEN, Levers, apply_levers, controls, describe
 
 SCENARIO_ENV = "GEOSIM_VIZ_SCENARIO"  # set by `geosim viz --scenario FILE`

@@ -1,19 +1,15 @@
-"""Figures from results tables (never from a live model): dependency paths, the trade network map
-and scenario comparisons. Each function takes data and an optional ``ax`` and returns the axis.
+"""Figures from results tables (never from a live model): dependency paths, scenario comparisons,
+and the trade map (`plotting.maps`). Functions take data and an optional ``ax``, return the axis.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only; the viz page draws through its own figures
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
 
 CHINA_COLOR = "#c0392b"
 US_COLOR = "#1f4e9c"
@@ -56,46 +52,6 @@ def region_shares(region: pd.DataFrame, ax: Axes | None = None, label: str = "")
     return ax
 
 
-def network_map(
-    flows: pd.DataFrame,
-    nodes: pd.DataFrame,
-    ax: Axes | None = None,
-    top_edges: int = 120,
-) -> Axes:
-    """The trade network on a lon/lat layout: node size by GDP, colour by China's trade share.
-
-    Args:
-        flows: one year's flows (exporter, importer, value), domestic rows allowed.
-        nodes: one row per country with iso3, lon, lat, gdp, china_trade_share.
-        ax: axis to draw on.
-        top_edges: draw only the largest flows (readability).
-    """
-    ax = ax or plt.gca()
-    pos = nodes.set_index("iso3")[["lon", "lat"]]
-    edges = flows[(flows["exporter"] != flows["importer"]) & flows["exporter"].isin(pos.index)
-                  & flows["importer"].isin(pos.index)].nlargest(top_edges, "value")
-    vmax = edges["value"].max() if len(edges) else 1.0
-    for e in edges.itertuples():
-        a, b = pos.loc[e.exporter], pos.loc[e.importer]
-        involved = {e.exporter, e.importer}
-        color = CHINA_COLOR if "CHN" in involved else US_COLOR if "USA" in involved else "0.5"
-        ax.plot([a.lon, b.lon], [a.lat, b.lat], color=color, lw=0.3 + 3 * e.value / vmax,
-                alpha=0.15 + 0.5 * e.value / vmax, zorder=1)
-    size = 20 + 600 * np.sqrt(nodes["gdp"] / nodes["gdp"].max())
-    china = (nodes["iso3"] == "CHN").to_numpy()
-    ax.scatter(nodes["lon"][china], nodes["lat"][china], s=size[china], color=CHINA_COLOR,
-               edgecolor="k", linewidth=0.5, zorder=2)
-    points = ax.scatter(nodes["lon"][~china], nodes["lat"][~china], s=size[~china],
-                        c=100 * nodes["china_trade_share"][~china], cmap="RdBu_r", vmin=0,
-                        vmax=40, edgecolor="k", linewidth=0.5, zorder=2)
-    for r in nodes.itertuples():
-        ax.annotate(r.iso3, (r.lon, r.lat), fontsize=6, ha="center", va="center", zorder=3)
-    plt.colorbar(points, ax=ax, label="China's share of trade (%)", shrink=0.7)
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
-    return ax
-
-
 def run_plots(countries: pd.DataFrame, region: pd.DataFrame, flows: pd.DataFrame | None,
               folder: Path, nodes: pd.DataFrame | None = None) -> list[Path]:
     """Write a run's standard figures as PNG into folder; return their paths."""
@@ -119,20 +75,35 @@ def run_plots(countries: pd.DataFrame, region: pd.DataFrame, flows: pd.DataFrame
     written.append(save_figure(fig, folder / "region_shares.png"))
 
     if flows is not None and set(countries["iso3"]) == set(world.iso3):
-        final = countries["year"].max()
-        last = countries[countries["year"] == final].set_index("iso3")
-        nodes = pd.DataFrame({"iso3": world.iso3, "lon": world.lon, "lat": world.lat,
-                              "gdp": last.loc[list(world.iso3), "gdp"].to_numpy(),
-                              "china_trade_share":
-                                  last.loc[list(world.iso3), "china_trade_share"].to_numpy()})
-        # Keep the map on the Americas; far economies are clamped to its edge.
-        fig, ax = plt.subplots(figsize=(10, 8))
-        network_map(flows[flows["year"] == final], nodes[world.is_lac | np.isin(
-            world.iso3, ["USA", "CAN", "CHN"])].assign(
-                lon=lambda d: d["lon"].clip(-130, -20), lat=lambda d: d["lat"].clip(-60, 60)), ax)
-        ax.set_title(f"Trade network {final} (China clamped to the map's edge)")
-        written.append(save_figure(fig, folder / "network_final_year.png"))
+        written.append(_final_year_map(countries, flows, world, folder))
     return written
+
+
+def _final_year_map(countries: pd.DataFrame, flows: pd.DataFrame, world, folder: Path) -> Path:
+    """The trade map of the final year, scaled on the first year (as on the browser page)."""
+    from geosim.plotting import maps
+
+    def year_data(year: int) -> maps.MapData:
+        rows = countries[countries["year"] == year].set_index("iso3").loc[list(world.iso3)]
+        x = (flows[flows["year"] == year].pivot(index="exporter", columns="importer",
+                                                values="value")
+             .loc[list(world.iso3), list(world.iso3)].to_numpy())
+        return maps.MapData(year=year, iso3=tuple(world.iso3), lon=np.asarray(world.lon),
+                            lat=np.asarray(world.lat), is_lac=np.asarray(world.is_lac, bool),
+                            gdp=rows["gdp"].to_numpy(float),
+                            china_share=rows["china_trade_share"].to_numpy(float), flows=x)
+
+    first, final = int(countries["year"].min()), int(countries["year"].max())
+    base = year_data(first)
+    lac_first = countries[(countries["year"] == first) & countries["iso3"].isin(
+        [c for c, lac in zip(world.iso3, world.is_lac, strict=True) if lac])]
+    centre = float((lac_first["china_trade_share"] * lac_first["gdp"]).sum()
+                   / lac_first["gdp"].sum())
+    fig = maps.map_figure(year_data(final), maps.MapScale.from_base(base, centre),
+                          subtitle="trade network, final year")
+    path = folder / "network_final_year.png"
+    fig.savefig(path, dpi=120)
+    return path
 
 
 def compare_region(region_a: pd.DataFrame, region_b: pd.DataFrame, labels: tuple[str, str],

@@ -1,4 +1,4 @@
-"""Matplotlib drawings for the browser page: the trade map of the Americas and the live charts.
+"""The trade map of the Americas and the dependency charts, for run reports and the browser page.
 
 Plain arrays and DataFrames in, `Figure`s out (no pyplot, no Mesa, no Solara): testable alone.
 """
@@ -20,7 +20,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
 from matplotlib.transforms import Bbox, TransformedBbox
 
-from geosim.viz.outline import load_outline
+from geosim.plotting.outline import load_outline
 
 CHINA_COLOUR = "#c62828"
 US_COLOUR = "#1565c0"

@@ -4,7 +4,7 @@ Owns loading the shipped outline (`outline_data.py`) and its reproducible build 
 
 Source: Natural Earth, Admin 0 – Countries, 1:110m (public domain, naturalearthdata.com), as
 shipped in geopandas 0.14.4 (`geopandas/datasets/naturalearth_lowres`). Rebuild with
-``python -m geosim.viz.outline path/to/naturalearth_lowres.shp`` (the .dbf beside it).
+``python -m geosim.plotting.outline path/to/naturalearth_lowres.shp`` (the .dbf beside it).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ PRECISION = 10  # vertices stored in tenths of a degree
 
 def load_outline() -> list[np.ndarray]:
     """The shipped outline rings, each an m×2 array of (lon, lat) degrees."""
-    from geosim.viz.outline_data import RINGS
+    from geosim.plotting.outline_data import RINGS
 
     return [np.asarray(ring, dtype=float).reshape(-1, 2) / PRECISION for ring in RINGS]
 
