@@ -202,11 +202,13 @@ def test_a_dask_cluster_gives_bit_identical_results(reference, sweep_file, tmp_p
     pd.testing.assert_frame_equal(df[COMPARED], reference[1][COMPARED])  # exact floats
 
 
-def test_an_unreachable_scheduler_is_a_user_error(sweep_file, tmp_path, capsys):
+def test_an_unreachable_scheduler_is_a_user_error(sweep_file, tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr("geosim.experiments.engines.CONNECT_TIMEOUT", 2.0)
     code = cli(["sweep", str(sweep_file), "--out", str(tmp_path / "o"), "--scheduler",
                 "tcp://127.0.0.1:9"])
     assert code == 2
     assert "--scheduler tcp://127.0.0.1:9: cannot reach a Dask scheduler" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()  # nothing written before the engine is up
 
 
 def test_two_drivers_never_write_one_ledger(reference, sweep_file):

@@ -18,6 +18,8 @@ from typing import Any
 from geosim.experiments.evaluate import Context, warm_up
 from geosim.experiments.spec import SweepError
 
+CONNECT_TIMEOUT = 10.0  # seconds to reach a Dask scheduler
+
 
 def default_workers() -> int:
     """The number of cores this process may use."""
@@ -103,11 +105,12 @@ class DaskEngine:
     name = "dask"
     lost_errors: tuple[type[BaseException], ...] = ()
 
-    def __init__(self, context: Context, scheduler: str, timeout: float = 30):
+    def __init__(self, context: Context, scheduler: str, timeout: float | None = None):
         from distributed import Client
 
         self.context = context
         self.scheduler = scheduler
+        timeout = CONNECT_TIMEOUT if timeout is None else timeout
         try:
             if Path(scheduler).is_file():
                 self.client = Client(scheduler_file=scheduler, timeout=timeout)

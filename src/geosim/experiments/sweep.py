@@ -151,35 +151,37 @@ def run_sweep(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
     exp = prepare(spec, scenario=scenario, simulate=simulate, world=world)
     out = Path(out) if out is not None else default_out(spec)
     t0 = time.perf_counter()
-    with Ledger.open(out, writer=True) as ledger:
-        if not ledger.check_resume(exp.meta):
-            d = samplers.design(spec)
-            ledger.initialise(exp.meta | {"n_samples": len(d), "n_runs": len(d) *
-                                          spec.replications}, d.values, d.labels, d.unit)
-        values, labels, _ = ledger.samples()
-        all_runs = list(samplers.runs(spec, len(values)))
-        done_before = ledger.finished("done")
-        todo = (r for r in all_runs if r[0] not in done_before)
-        engine = make_engine(exp.context, workers=workers, scheduler=scheduler)
-        bar = tqdm(total=len(all_runs), initial=len(done_before), unit="run", disable=quiet,
-                   file=stream or sys.stderr, dynamic_ncols=True, smoothing=0.05,
-                   desc=f"{spec.name} [{engine.describe()}]")
-        counts = {"done": len(done_before), "failed": 0}
-        bar.set_postfix(counts, refresh=False)
-
-        def record(run: Run, result: RunResult) -> None:
-            ledger.record(run, labels[run[1]], result)
-            counts[result.status] += 1
+    engine = make_engine(exp.context, workers=workers, scheduler=scheduler)  # fails early
+    try:
+        with Ledger.open(out, writer=True) as ledger:
+            if not ledger.check_resume(exp.meta):
+                d = samplers.design(spec)
+                ledger.initialise(exp.meta | {"n_samples": len(d), "n_runs": len(d) *
+                                              spec.replications}, d.values, d.labels, d.unit)
+            values, labels, _ = ledger.samples()
+            all_runs = list(samplers.runs(spec, len(values)))
+            done_before = ledger.finished("done")
+            todo = (r for r in all_runs if r[0] not in done_before)
+            bar = tqdm(total=len(all_runs), initial=len(done_before), unit="run",
+                       disable=quiet, file=stream or sys.stderr, dynamic_ncols=True,
+                       smoothing=0.05, desc=f"{spec.name} [{engine.describe()}]")
+            counts = {"done": len(done_before), "failed": 0}
             bar.set_postfix(counts, refresh=False)
-            bar.update(1)
 
-        try:
-            _drive(engine, exp.context, todo, values, record, max_attempts)
-        finally:
-            bar.close()
-            engine.close()
-            ledger.export()
-        final = ledger.counts()
+            def record(run: Run, result: RunResult) -> None:
+                ledger.record(run, labels[run[1]], result)
+                counts[result.status] += 1
+                bar.set_postfix(counts, refresh=False)
+                bar.update(1)
+
+            try:
+                _drive(engine, exp.context, todo, values, record, max_attempts)
+            finally:
+                bar.close()
+                ledger.export()
+            final = ledger.counts()
+    finally:
+        engine.close()
     return SweepReport(out, len(all_runs), final["done"], final["failed"], len(done_before),
                        time.perf_counter() - t0, engine.describe())
 
