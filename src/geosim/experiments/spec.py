@@ -115,9 +115,7 @@ class ParameterSpec:
             a = ndtr((lo - self.mean) / self.sd) if lo is not None else NORMAL_TAIL
             b = ndtr((hi - self.mean) / self.sd) if hi is not None else 1 - NORMAL_TAIL
             x = self.mean + self.sd * ndtri(a + u * (b - a))
-            if self.low is not None or self.high is not None:
-                x = np.clip(x, self.low if self.low is not None else -np.inf,
-                            self.high if self.high is not None else np.inf)
+            x = np.clip(x, -np.inf if lo is None else lo, np.inf if hi is None else hi)
         else:  # triangular
             lo, mo, hi = self.low, self.mode, self.high
             c = (mo - lo) / (hi - lo)
@@ -136,12 +134,6 @@ class ParameterSpec:
         if self.integer:
             return [(int(v), int(v)) for v in dict.fromkeys(np.rint(xs))]
         return [(float(v), float(v)) for v in xs]
-
-    @property
-    def numeric(self) -> bool:
-        """True when labels are numbers (a continuous or numeric-levels parameter)."""
-        labels = self.labels if self.distribution == "levels" else (0.0,)
-        return all(isinstance(x, int | float) and not isinstance(x, bool) for x in labels)
 
 
 @dataclass(frozen=True)
