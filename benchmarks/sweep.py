@@ -1,9 +1,9 @@
-"""Benchmark sweeps: runs per second on 1 and 2 local workers, per-run overhead over a bare
-`simulate` call, peak memory (driver + workers) for 200 and 2,000 runs, and the same runs
-through Mesa's `batch_run`. Goals: >= 1.7x from 1 to 2 workers; overhead <= 5 % of a run;
-flat memory; faster than batch_run.
+"""Benchmark sweeps: runs per second on 1 and 2 local workers (400 runs), the per-run overhead
+over a bare `simulate` call, peak memory (driver + workers) for 200 and 2,000 runs, and the same
+200 runs through Mesa's `batch_run`. Goals: >= 1.7x from 1 to 2 workers; overhead <= 5 % of a
+run; flat memory; faster than batch_run. Takes about 4 minutes on 2 cores.
 
-Usage: python benchmarks/sweep.py [--until YEAR] [--runs N] [--big N]
+Usage: python benchmarks/sweep.py [--until YEAR] [--big N]
 """
 
 from __future__ import annotations
@@ -198,8 +198,8 @@ def main() -> None:
           f"{platform.system()} {platform.release()}; load average at start "
           f"{os.getloadavg()[0]:.2f}")
     years = args.until - 2023
-    print(f"sweep: pivot, sigma × kappa × accession year grid (100 samples) × 2 seeds = 200 runs, "
-          f"{years} years each (until {args.until})\n")
+    print(f"sweeps of the pivot over a sigma × kappa × accession-year grid (100 samples), {years} "
+          f"years each (until {args.until}) unless said\n")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         bare, inside = bare_and_execute(args.until, 100, tmp)
@@ -210,7 +210,7 @@ def main() -> None:
         ceiling = hardware_ceiling()
         print(f"hardware ceiling now:     {ceiling:.2f}x (2 pure-Python processes vs 1; other "
               "tenants of the machine lower it)")
-        text = sweep_text(args.until, 2)
+        text = sweep_text(args.until, 4)  # 400 runs
         one = timed_sweep(text, 1, tmp, "w1")
         two = timed_sweep(text, 2, tmp, "w2")
         for label, r in (("1 worker", one), ("2 workers", two)):
@@ -234,11 +234,15 @@ def main() -> None:
                   f"(driver {r['driver']:.0f} MB, largest worker {r['worker']:.0f} MB; 3-year "
                   f"runs, {r['wall']:.0f} s)")
         print(f"memory ratio 2000 / 200:  {big['rss'] / small['rss']:.2f}   [goal: flat]")
-        again = timed_sweep(text, 2, tmp, "w2again")
-    n, seconds = batch_run_rate(args.until, 2, 2)
-    print(f"mesa.batch_run, 2 procs:  {n} runs in {seconds:5.1f} s: {n / seconds:5.1f} runs/s "
-          f"-> geosim sweep (2 workers, {again['rate']:.1f} runs/s just before) is "
-          f"{again['rate'] / (n / seconds):.2f}x as fast   [goal > 1x]")
+        # geosim sweep and mesa.batch_run on the same 200 runs, alternated, best of two each
+        ours, theirs = [], []
+        for i in range(2):
+            ours.append(timed_sweep(sweep_text(args.until, 2), 2, tmp, f"vs{i}")["rate"])
+            n, seconds = batch_run_rate(args.until, 2, 2)
+            theirs.append(n / seconds)
+    print(f"200 runs, 2 processes:    geosim sweep {max(ours):5.1f} runs/s, mesa.batch_run "
+          f"{max(theirs):5.1f} runs/s (best of 2, alternated) -> {max(ours) / max(theirs):.2f}x "
+          "as fast   [goal > 1x]")
 
 
 if __name__ == "__main__":
