@@ -75,6 +75,12 @@ def baseline_model(data: pd.DataFrame):
     """Build gegravity's baseline (MRs solved) on a data set with columns like the sample's."""
     import gegravity as ge
 
+    with warnings.catch_warnings():  # gegravity 0.3 trips pandas deprecation warnings
+        warnings.simplefilter("ignore")
+        return _baseline_model(ge, data)
+
+
+def _baseline_model(ge, data: pd.DataFrame):
     baseline = ge.BaselineData(
         data,
         imp_var_name="importer",
@@ -95,9 +101,7 @@ def baseline_model(data: pd.DataFrame):
         cost_coeff_values=ge.CostCoeffs(coeffs, identifier_col="var", coeff_col="coeff"),
         quiet=True,
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model.build_baseline(omr_rescale=10)
+    model.build_baseline(omr_rescale=10)
     _check_solved(model)
     return model
 
