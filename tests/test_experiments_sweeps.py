@@ -180,7 +180,7 @@ def test_a_worker_that_dies_is_replaced_and_its_runs_retried(reference, sweep_fi
     df = load(out).set_index("run_id")
     assert (report.done, report.failed) == (RUNS - 1, 1)
     assert df.loc[20, "status"] == "failed" and "worker process died 2 times" in df.loc[20, "error"]
-    assert df.loc[7, "status"] == "done" and df.loc[7, "attempts"] >= 1
+    assert df.loc[7, "status"] == "done" and df.loc[7, "attempts"] in (1, 2)
     assert (tmp_path / "markers" / str(once)).exists()
     ok = df_ref.set_index("run_id").drop(index=20)
     pd.testing.assert_frame_equal(df.drop(index=20)[COMPARED[1:]], ok[COMPARED[1:]])
