@@ -251,3 +251,40 @@ def test_importing_the_sweep_modules_changes_no_global_state():
             "allow_none=True))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "None"
+
+
+def test_vs_reference_outcomes_are_the_run_minus_its_paired_reference(tmp_path):
+    from geosim.runner import simulate
+    from geosim.scenario import load_scenario
+
+    path = tmp_path / "paired.yaml"
+    path.write_text(SWEEP.replace("name: small", "name: paired").replace(
+        "samples: 30", "samples: 3").replace("replications: 2", "replications: 1")
+        .replace("scenario: pivot\n", "scenario: pivot\nreference: baseline\n")
+        .replace("outcomes:\n", "outcomes:\n  china_vs: {metric: china_trade_share, "
+                 "reduce: final, vs_reference: true}\n"))
+    run_sweep(path, tmp_path / "out", workers=1, quiet=True)
+    table = load(tmp_path / "out")
+    row = table.iloc[0]
+    overrides = {"sigma": row["sigma"], "kappa": row["kappa"],
+                 "events.usmca_accession.year": int(row["events.usmca_accession.year"]),
+                 "events.usmca_accession.countries": list(
+                     {"pacific": ["CHL", "COL", "PER"], "central": ["CRI", "PAN", "DOM"]}[
+                         row["events.usmca_accession.countries"]])}
+    seed = int(row["seed"])
+    pivot = simulate(load_scenario("pivot").with_overrides(overrides), seed=seed, until=2029)
+    base = simulate(load_scenario("baseline").with_overrides(
+        {"sigma": row["sigma"], "kappa": row["kappa"]}), seed=seed, until=2029)
+    expected = (pivot.region["china_trade_share"].iloc[-1]
+                - base.region["china_trade_share"].iloc[-1])
+    assert row["china_vs"] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+    assert row["china_vs"] != 0
+
+
+def test_vs_reference_needs_a_reference(tmp_path, capsys):
+    path = tmp_path / "bad.yaml"
+    path.write_text(SWEEP.replace("outcomes:\n", "outcomes:\n  china_vs: {metric: "
+                                  "china_trade_share, vs_reference: true}\n"))
+    assert cli(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert "vs_reference" in err and "reference" in err

@@ -36,6 +36,8 @@ class Context:
             `simulate(scenario, seed=..., until=..., world=...)` and returning an object with
             `.countries` and `.region` DataFrames (default `geosim.runner:simulate`).
         world: dotted path of the world loader, called once per worker process.
+        reference: a scenario simulated alongside each run (same seed, same model-parameter
+            overrides; event fields belong to the base scenario) for `vs_reference` outcomes.
     """
 
     scenario: Any
@@ -44,6 +46,7 @@ class Context:
     series: tuple[str, ...] = ()
     simulate: str | Callable[..., Any] = "geosim.runner:simulate"
     world: str = "geosim.data:load_world"
+    reference: Any = None
 
 
 _WORLDS: dict[str, Any] = {}
@@ -86,6 +89,13 @@ def evaluate(context: Context, overrides: dict[str, Any], seed: int) -> tuple[di
     extra = {"keep_flows": False} if _takes_keep_flows(simulate) else {}
     sim = simulate(scenario, seed=seed, until=context.until, world=world(context), **extra)
     outcomes = {o.name: reduce(path(sim, o.of, o.metric)[1], o.reduce) for o in context.outcomes}
+    relative = [o for o in context.outcomes if o.vs_reference]
+    if relative:
+        model_overrides = {k: v for k, v in overrides.items() if not k.startswith("events.")}
+        reference = context.reference.with_overrides(_as_model_values(model_overrides))
+        ref = simulate(reference, seed=seed, until=context.until, world=world(context), **extra)
+        for o in relative:
+            outcomes[o.name] -= reduce(path(ref, o.of, o.metric)[1], o.reduce)
     series = {}
     for name in context.series:
         of, _, metric = name.partition(".")

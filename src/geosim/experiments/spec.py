@@ -45,13 +45,15 @@ TOP_KEYS = {
     "seed": "root seed (default 0)",
     "until": "last simulated year (default: the scenario's end)",
     "parameters": "mapping name -> range, distribution or levels",
-    "outcomes": "mapping name -> {metric, of, reduce}",
+    "outcomes": "mapping name -> {metric, of, reduce, vs_reference}",
+    "reference": "a scenario run alongside each run (same seed, same model parameters) for "
+                 "outcomes with vs_reference: true, e.g. baseline",
     "series": "store yearly paths: true (every outcome's metric), false, or a list",
 }
 PARAMETER_KEYS = (
     "distribution", "low", "high", "mean", "sd", "mode", "levels", "integer", "points",
 )
-OUTCOME_KEYS = ("metric", "of", "reduce")
+OUTCOME_KEYS = ("metric", "of", "reduce", "vs_reference")
 SAMPLER_OPTIONS = {
     "grid": {},
     "random": {},
@@ -144,6 +146,7 @@ class OutcomeSpec:
     metric: str
     of: str = "region"
     reduce: str = "final"
+    vs_reference: bool = False  # the run's value minus the paired reference run's
 
     @property
     def series(self) -> str:
@@ -166,6 +169,7 @@ class SweepSpec:
     seed: int = 0
     until: int | None = None
     series: tuple[str, ...] = ()
+    reference: str | None = None
     description: str = ""
     path: Path | None = None
     text: str = ""
@@ -198,6 +202,7 @@ class SweepSpec:
             "parameters": [_drop_none(p.__dict__) for p in self.parameters],
             "outcomes": [o.__dict__ for o in self.outcomes],
             "series": list(self.series),
+            "reference": self.reference,
         }
 
     @property
@@ -332,7 +337,15 @@ class _Checker:
         description = data.get("description", "")
         if not isinstance(description, str):
             raise self.fail(("description",), f"expected text, got {_show(description)}")
+        reference = data.get("reference")
+        if reference is not None and (not isinstance(reference, str) or not reference):
+            raise self.fail(("reference",), f"expected a scenario name or path, got "
+                            f"{_show(reference)}")
         outcomes = self.outcomes(data["outcomes"], {p.name for p in parameters})
+        for o in outcomes:
+            if o.vs_reference and reference is None:
+                raise self.fail(("outcomes", o.name.split(".")[0], "vs_reference"),
+                                "needs a top-level 'reference' scenario (e.g. reference: baseline)")
         return SweepSpec(
             name=name,
             description=description,
@@ -346,6 +359,7 @@ class _Checker:
             parameters=parameters,
             outcomes=outcomes,
             series=self.series(data.get("series", False), outcomes),
+            reference=reference,
             path=self.path,
             text=self.text,
             lines=self.lines,
@@ -513,12 +527,16 @@ class _Checker:
             if reduce not in REDUCTIONS:
                 raise self.fail((*where, "reduce"), f"unknown reduction {_show(reduce)}; "
                                 f"expected one of {', '.join(REDUCTIONS)}")
+            relative = body.get("vs_reference", False)
+            if not isinstance(relative, bool):
+                raise self.fail((*where, "vs_reference"), f"expected true or false, got "
+                                f"{_show(relative)}")
             for target in targets:
                 full = name if not isinstance(of, list) else f"{name}.{target}"
                 if full in reserved or full in parameter_names:
                     raise self.fail(where, f"the outcome name '{full}' is taken by a "
                                     "column of the results table")
-                out.append(OutcomeSpec(full, metric, target, reduce))
+                out.append(OutcomeSpec(full, metric, target, reduce, relative))
         return tuple(out)
 
     def series(self, data: Any, outcomes: tuple[OutcomeSpec, ...]) -> tuple[str, ...]:

@@ -88,6 +88,8 @@ def prepare(spec: SweepSpec, *, scenario: Any = None, simulate: str | Callable |
         raise SweepError(f"{spec.locate('until')}: expected a year after the scenario's start "
                          f"({start}) and no later than its end ({end}), got {spec.until}")
     kwargs = {k: v for k, v in (("simulate", simulate), ("world", world)) if v}
+    if spec.reference is not None:
+        kwargs["reference"] = _load_scenario(spec, spec.reference, "reference")
     context = Context(base, spec.until, spec.outcomes, spec.series, **kwargs)
     iso3 = getattr(load_world(context), "iso3", None)
     for o in spec.outcomes:
@@ -110,18 +112,18 @@ def prepare(spec: SweepSpec, *, scenario: Any = None, simulate: str | Callable |
     return Experiment(spec, context, meta)
 
 
-def _load_scenario(spec: SweepSpec) -> Any:
+def _load_scenario(spec: SweepSpec, ref: str | None = None, key: str = "scenario") -> Any:
     from geosim.scenario import ScenarioError, load_scenario
 
-    ref = spec.scenario
+    ref = spec.scenario if ref is None else ref
     beside = spec.path.parent / ref if spec.path else None  # a path relative to the sweep file
     if beside is not None and ("/" in ref or ref.endswith((".yaml", ".yml"))) and beside.is_file():
         ref = str(beside)
     try:
         return load_scenario(ref)
     except (ScenarioError, OSError) as exc:
-        raise SweepError(f"{spec.locate('scenario')}: cannot load base scenario "
-                         f"{spec.scenario!r}: {exc}") from None
+        raise SweepError(f"{spec.locate(key)}: cannot load {key} scenario {ref!r}: {exc}"
+                         ) from None
 
 
 def run_sweep(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
