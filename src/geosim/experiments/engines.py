@@ -15,6 +15,8 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from threadpoolctl import threadpool_limits
+
 from geosim.experiments.evaluate import Context, warm_up
 from geosim.experiments.spec import SweepError
 
@@ -43,6 +45,9 @@ def _initialize_worker(context: Context) -> None:
             os._exit(1)
 
         threading.Thread(target=watch, name="geosim-parent-watch", daemon=True).start()
+    # One BLAS thread per worker: the workers already fill the cores, and oversubscribed BLAS
+    # made a 200-economy solve 100x slower on a busy machine.
+    threadpool_limits(1)
     try:
         warm_up(context)
     except Exception:  # noqa: BLE001 - each run then reports the error itself
