@@ -102,3 +102,10 @@ def test_run_api_returns_path_and_results(tmp_path):
     y24 = flows[(flows.year == 2024) & (flows.exporter == chn) & (flows.importer == usa)]
     y26 = flows[(flows.year == 2026) & (flows.exporter == chn) & (flows.importer == usa)]
     assert y26["value"].iloc[0] < 0.5 * y24["value"].iloc[0]  # 60 % tariffs bite
+
+
+def test_until_outside_the_horizon_is_a_user_error(tmp_path, capsys):
+    assert main(["run", "pivot", "--until", "2020", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "until: expected a year after the start (2023)" in err and "pivot.yaml" in err
+    assert not (tmp_path / "x").exists()

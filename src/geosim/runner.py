@@ -16,7 +16,7 @@ import pandas as pd
 from geosim import __version__
 from geosim.data import World
 from geosim.model import GeoModel
-from geosim.scenario import Scenario, load_scenario
+from geosim.scenario import Scenario, ScenarioError, load_scenario
 
 
 @dataclass
@@ -55,6 +55,9 @@ def simulate(
         keep_flows: also return the yearly bilateral flows (large for big worlds).
     """
     spec = load_scenario(scenario)
+    if until is not None and not spec.start < until <= spec.end:
+        raise ScenarioError(f"{spec.path or spec.name}: until: expected a year after the start "
+                            f"({spec.start}) and not after the end ({spec.end}), got {until}")
     started = time.perf_counter()
     model = GeoModel(spec, parameters=parameters, seed=seed, world=world)
     built = time.perf_counter()
