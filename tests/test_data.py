@@ -48,6 +48,7 @@ def test_economies_and_shapes(world):
     assert set(world.iso3) == set(LAC_33) | set(PARTNERS)
     assert world.n == 41 and world.base_year == 2023
     assert {world.iso3[i] for i in np.flatnonzero(world.is_lac)} == set(LAC_33)
+    assert world.lac == [c for c in world.iso3 if c in set(LAC_33)]  # in the world's order
     for key in ("gdp", "population", "lat", "lon", "growth", "is_lac"):
         assert getattr(world, key).shape == (41,), key
     for key in ("distance_km", "flows", "provenance", "tariff"):

@@ -15,7 +15,7 @@ from geosim.policies import SECTORS
 from geosim.scenario import scenario_from_dict
 
 WORLD = load_world()
-LAC = [c for c, lac in zip(WORLD.iso3, WORLD.is_lac, strict=True) if lac]
+LAC = WORLD.lac
 HEADER = {"description": "test", "status": "hypothetical", "sources": ["test"]}
 
 

@@ -174,7 +174,7 @@ class GeoModel(mesa.Model):
             if code == "ALL":
                 out += list(self.world.iso3)
             elif code == "LAC":
-                out += [c for c, lac in zip(self.world.iso3, self.world.is_lac, strict=True) if lac]
+                out += self.world.lac
             elif code in self.world.iso3:
                 out.append(code)
             else:

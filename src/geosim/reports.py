@@ -58,7 +58,7 @@ def write_comparison(a: Run, b: Run, out: str | Path) -> tuple[pd.DataFrame, pd.
     """Write comparison tables (CSV) and figures (PNG) of run b against run a to ``out``."""
     per_country, region = compare(a, b)
     world = load_world()
-    lac = [c for c, is_lac in zip(world.iso3, world.is_lac, strict=True) if is_lac]
+    lac = world.lac
     with atomic_dir(out) as tmp:
         per_country.to_csv(tmp / "countries_change.csv", index=False)
         region.to_csv(tmp / "region_change.csv", index=False)

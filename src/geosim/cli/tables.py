@@ -24,7 +24,7 @@ def print_summary(sim: Simulation, k: int = 10) -> None:
     from geosim.data import load_world
 
     world = load_world()
-    lac = [iso for iso, is_lac in zip(world.iso3, world.is_lac, strict=True) if is_lac]
+    lac = world.lac
     start = c[(c["year"] == y0) & c["iso3"].isin(lac)].set_index("iso3")
     end = c[c["year"] == y1].set_index("iso3")
     top = start.nlargest(k, "gdp").index

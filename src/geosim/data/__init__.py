@@ -81,6 +81,11 @@ class World:
         """Number of economies."""
         return len(self.iso3)
 
+    @property
+    def lac(self) -> list[str]:
+        """ISO3 codes of the Latin American and Caribbean economies, in the world's order."""
+        return [code for code, lac in zip(self.iso3, self.is_lac, strict=True) if lac]
+
     def index(self, iso3: str) -> int:
         """Return the array position of an economy.
 

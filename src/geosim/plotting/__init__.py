@@ -53,12 +53,12 @@ def region_shares(region: pd.DataFrame, ax: Axes | None = None, label: str = "")
 
 
 def run_plots(countries: pd.DataFrame, region: pd.DataFrame, flows: pd.DataFrame | None,
-              folder: Path, nodes: pd.DataFrame | None = None) -> list[Path]:
+              folder: Path) -> list[Path]:
     """Write a run's standard figures as PNG into folder; return their paths."""
     from geosim.data import load_world
 
     world = load_world()
-    lac = {c for c, is_lac in zip(world.iso3, world.is_lac, strict=True) if is_lac}
+    lac = set(world.lac)
     written = []
     economies = main_economies(countries, 8, lac & set(countries["iso3"]))
     fig, axes = plt.subplots(2, 4, figsize=(16, 7), sharex=True, sharey=True)
@@ -96,7 +96,7 @@ def _final_year_map(countries: pd.DataFrame, flows: pd.DataFrame, world, folder:
     first, final = int(countries["year"].min()), int(countries["year"].max())
     base = year_data(first)
     lac_first = countries[(countries["year"] == first) & countries["iso3"].isin(
-        [c for c, lac in zip(world.iso3, world.is_lac, strict=True) if lac])]
+        world.lac)]
     centre = float((lac_first["china_trade_share"] * lac_first["gdp"]).sum()
                    / lac_first["gdp"].sum())
     fig = maps.map_figure(year_data(final), maps.MapScale.from_base(base, centre),
