@@ -223,3 +223,42 @@ def test_scenario_outcomes_match_the_stored_regression_baseline():
     stored = pd.read_csv(REGRESSION_FILE)
     pd.testing.assert_frame_equal(regression_table(), stored, check_exact=False, rtol=1e-6,
                                   check_dtype=False)
+
+
+def test_countries_retaliate_by_their_parameter_share():
+    raise_tariff = [{"type": "tariff_change", "year": 2025, "importers": ["USA"],
+                     "exporters": ["CHN"], "change_pp": 20}]
+    usa, chn = WORLD.index("USA"), WORLD.index("CHN")
+    for share in (0.0, 0.5, 1.0):
+        model = GeoModel(scenario(raise_tariff, end=2026,
+                                  parameters={"retaliation": share}), seed=0).run()
+        assert model.tariff[chn, usa] == pytest.approx(WORLD.tariff[chn, usa] + 0.20)
+        assert model.tariff[usa, chn] == pytest.approx(WORLD.tariff[usa, chn] + share * 0.20)
+    # a reciprocal event already answered: no second answer on top
+    reciprocal = [{**raise_tariff[0], "reciprocal": True}]
+    model = GeoModel(scenario(reciprocal, end=2026, parameters={"retaliation": 1.0}), seed=0).run()
+    assert model.tariff[usa, chn] == pytest.approx(WORLD.tariff[usa, chn] + 0.20)
+
+
+def test_admission_rules_unanimity_and_gdp_majority():
+    from geosim.agents import admits
+
+    gains, gdp = np.array([0.3, -0.2, 0.1]), np.array([25.0, 2.0, 1.5])
+    assert not admits(gains, gdp, 0.0, "unanimity")
+    assert admits(gains, gdp, 0.0, "majority")  # the largest member carries the vote
+    assert not admits(np.array([-0.1, 0.2, 0.2]), gdp, 0.0, "majority")
+    assert admits(gains, gdp, -0.5, "unanimity")
+
+
+def test_accession_event_sets_the_blocs_rule_and_rules_of_origin_cost():
+    applying = {"type": "bloc_accession", "year": 2025, "bloc": "USMCA", "countries": ["ECU"],
+                "decide": False}
+    plain = GeoModel(scenario([applying], end=2027), seed=0).run()
+    strict = GeoModel(scenario([{**applying, "rule": "majority", "rules_of_origin_pct": 5.0}],
+                               end=2027), seed=0).run()
+    assert strict.blocs["USMCA"].rule == "majority" and plain.blocs["USMCA"].rule == "unanimity"
+    ecu, chn, usa = WORLD.index("ECU"), WORLD.index("CHN"), WORLD.index("USA")
+    assert strict.origin_cost[chn, ecu] == pytest.approx(1.05)
+    assert strict.origin_cost[usa, ecu] == 1.0  # members' goods carry no origin cost
+    share = {m: m.country_metrics().loc["ECU", "china_import_share"] for m in (plain, strict)}
+    assert share[strict] < share[plain]

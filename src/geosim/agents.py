@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from geosim.policies import SECTORS
+from geosim.policies import SECTORS, Application
 
 if TYPE_CHECKING:
     from geosim.model import GeoModel
@@ -96,6 +96,15 @@ class Country(mesa.Agent):
         score = welfare_gain_pct + p["alignment_weight_pct"] * self.alignment_towards(leader)
         return score >= p["accept_threshold_pct"]
 
+    def answer_tariffs(self, raised_on_me: np.ndarray, raised_by_me: np.ndarray) -> np.ndarray:
+        """Tariff increases (fractions) this country sets on each partner in answer to theirs.
+
+        It matches a share ``retaliation`` of each partner's increase on its goods this year,
+        unless it already raised its own tariff on that partner this year (a reciprocal event).
+        """
+        share = self.model.params["retaliation"]
+        return np.where(raised_by_me > 0, 0.0, share * raised_on_me)
+
     def update_alignment(self, target: float) -> None:
         """Move alignment part of the way towards what trade and finance ties suggest."""
         self.alignment += self.model.params["alignment_adjustment"] * (target - self.alignment)
@@ -154,11 +163,24 @@ class Investor(mesa.Agent):
         return ((counts * size + remainder * prob) * 1e9).reshape(scores.shape)
 
 
+def admits(welfare_pct: np.ndarray, gdp: np.ndarray, threshold_pct: float, rule: str) -> bool:
+    """Whether members admit an applicant, given each member's welfare change (%) and GDP.
+
+    ``unanimity``: every member gains at least ``threshold_pct``; ``majority``: members holding
+    more than half of the bloc's GDP do.
+    """
+    agree = welfare_pct >= threshold_pct
+    if rule == "unanimity":
+        return bool(agree.all())
+    return bool(gdp[agree].sum() > 0.5 * gdp.sum())
+
+
 class TradeBloc(mesa.Agent):
     """A trade agreement: members with entry years, an admission rule and pending applications.
 
-    Admission rule ``unanimity``: every member's welfare change from the accession (solved by the
-    trade engine) must be at least the parameter ``admission_threshold_pct``.
+    Members vote on an applicant with the welfare change the trade engine gives each of them
+    (`admits`: ``unanimity`` by default, or a GDP-weighted ``majority``) against the parameter
+    ``admission_threshold_pct``; an admitted applicant then decides whether to join.
     """
 
     def __init__(self, model: GeoModel, name: str, kind: str, members: dict[str, int],
@@ -170,21 +192,23 @@ class TradeBloc(mesa.Agent):
         self.leader = leader
         self.external_tariff = external_tariff  # a customs union's common external tariff
         self.rule = "unanimity"
-        self.applications: list[tuple[str, int | None, bool]] = []
+        self.applications: list[Application] = []
         self.decisions: list[dict] = []
 
     def process_applications(self) -> None:
         """Vote on every pending application; admitted applicants decide whether to join."""
         model = self.model
         pending, self.applications = self.applications, []
-        for iso, phase_in, decide in pending:
+        for app in pending:
+            iso = app.country
             if iso in self.members:
                 continue
             record = {"year": model.year, "bloc": self.name, "country": iso}
-            if decide:
-                welfare = model.accession_welfare(self, iso)
-                members_ok = all(welfare[model.index(m)] >= model.params["admission_threshold_pct"]
-                                 for m in self.members)
+            if app.decide:
+                welfare = model.accession_welfare(self, iso, app.rules_of_origin_pct)
+                members = [model.index(m) for m in self.members]
+                members_ok = admits(welfare[members], model.world.gdp[members],
+                                    model.params["admission_threshold_pct"], self.rule)
                 applicant = model.countries[model.index(iso)]
                 accepted = members_ok and applicant.accepts(welfare[model.index(iso)], self.leader)
                 record.update(applicant_gain_pct=float(welfare[model.index(iso)]),
@@ -194,4 +218,4 @@ class TradeBloc(mesa.Agent):
                 record.update(joined=True, imposed=True)
             self.decisions.append(record)
             if accepted:
-                model.join(self, iso, phase_in)
+                model.join(self, iso, app.phase_in, app.rules_of_origin_pct)

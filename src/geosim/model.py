@@ -29,7 +29,7 @@ from geosim.agents import (
 )
 from geosim.data import World, load_world
 from geosim.parameters import defaults, resolve
-from geosim.policies import SECTORS, trade_agreements
+from geosim.policies import SECTORS, Application, trade_agreements
 from geosim.scenario import Scenario, ScenarioError, load_scenario
 
 # Infrastructure capital ≈ 0.5 × GDP: new transport investment is measured against it (IMF
@@ -47,7 +47,8 @@ class GeoModel(mesa.Model):
     One year is one ``step()``, in this order (DESIGN §6):
 
     1. Scheduled policies for this year fire (the scenario's timeline).
-    2. Blocs process applications; applicants decide on offers.
+    2. Blocs process applications; applicants decide on offers; countries answer tariff
+       increases made against them this year (retaliation).
     3. Investors allocate their budgets; stocks depreciate and grow.
     4. Countries update endowments (baseline growth, productivity from investment, shocks), trade
        costs (tariffs, agreements phasing in, transport infrastructure, FDI ties) and alignment.
@@ -89,6 +90,7 @@ class GeoModel(mesa.Model):
         self.growth_index = np.ones(n)
         self.shock = np.ones(n)
         self.screening = np.zeros((n, n))  # share blocked, host × source home
+        self.origin_cost = np.ones((n, n))  # rules-of-origin cost factors on imports
         self.price = np.ones(n)
         self.flows = np.array(w.flows, dtype=float)
         self.equilibrium: trade.Equilibrium | None = None
@@ -127,12 +129,14 @@ class GeoModel(mesa.Model):
             return
         self.year += 1
         t0 = time.perf_counter()
+        tariff_before = self.tariff.copy()
         for iso, bloc in self._scheduled_entries.pop(self.year, []):  # 1. timeline
             self.join(self.blocs[bloc], iso, None)
         for event in self._events.get(self.year, []):
             event.apply(self)
-        for bloc in self.blocs.values():  # 2. applications
+        for bloc in self.blocs.values():  # 2. applications, tariff responses
             bloc.process_applications()
+        self._answer_tariff_increases(np.maximum(self.tariff - tariff_before, 0.0))
         invest = np.stack([inv.allocate() for inv in self.investors.values()])  # 3. investment
         self.stock = (1.0 - self.params["delta"]) * self.stock + invest
         self.bau_stock = (1.0 - self.params["delta"]) * self.bau_stock + self._bau_investment
@@ -181,21 +185,31 @@ class GeoModel(mesa.Model):
                 raise ScenarioError(f"country code '{code}' is not in the world data")
         return list(dict.fromkeys(out))
 
-    def submit_application(self, bloc: str, iso3: str, phase_in: int | None, decide: bool) -> None:
-        """Queue an application to a bloc; it is decided in step 2 of this year."""
-        self.blocs[bloc].applications.append((iso3, phase_in, decide))
+    def submit_application(self, bloc: str, application: Application,
+                           rule: str | None = None) -> None:
+        """Queue an application to a bloc (decided in step 2 of this year); optionally set the
+        bloc's admission rule."""
+        if rule is not None:
+            self.blocs[bloc].rule = rule
+        self.blocs[bloc].applications.append(application)
 
-    def join(self, bloc: TradeBloc, iso3: str, phase_in: int | None) -> None:
-        """Make a country a member: tariffs to zero with members, the RTA effect phases in."""
+    def join(self, bloc: TradeBloc, iso3: str, phase_in: int | None,
+             rules_of_origin_pct: float = 0.0) -> None:
+        """Make a country a member: tariffs to zero with members, the RTA effect phases in.
+
+        A customs union's newcomer adopts its common external tariff; rules of origin add an
+        ad-valorem cost to the newcomer's imports from non-members (third-country content).
+        """
         if iso3 in bloc.members:
             return
         new = self.index(iso3)
         partners = [self.index(m) for m in bloc.members]
         self._liberalise(new, partners, phase_in)
+        outsiders = np.ones(len(self.world.iso3), dtype=bool)
+        outsiders[[new, *partners]] = False
         if bloc.external_tariff is not None:
-            outsiders = np.ones(len(self.world.iso3), dtype=bool)
-            outsiders[[new, *partners]] = False
             self.tariff[outsiders, new] = bloc.external_tariff
+        self.origin_cost[outsiders, new] *= 1.0 + rules_of_origin_pct / 100.0
         bloc.members[iso3] = self.year
         self._refresh_bloc_edges()
 
@@ -269,7 +283,8 @@ class GeoModel(mesa.Model):
                 score = score + np.log1p(-self.screening[:, investor.home])
         return np.where(lac, score, -np.inf)
 
-    def accession_welfare(self, bloc: TradeBloc, iso3: str) -> np.ndarray:
+    def accession_welfare(self, bloc: TradeBloc, iso3: str,
+                          rules_of_origin_pct: float = 0.0) -> np.ndarray:
         """Welfare change (%) of every country if ``iso3`` joined ``bloc`` now (engine solve)."""
         new = self.index(iso3)
         partners = [self.index(m) for m in bloc.members]
@@ -283,6 +298,9 @@ class GeoModel(mesa.Model):
             after[a, b] *= (1.0 / (1.0 + self.tariff[a, b])) * (
                 1.0 if self._has_agreement(a, b) else full
             )
+        outsiders = np.ones(len(self.world.iso3), dtype=bool)
+        outsiders[[new, *partners]] = False
+        after[outsiders, new] *= 1.0 + rules_of_origin_pct / 100.0
         return (self._solve(after, q).welfare / now.welfare - 1.0) * 100.0
 
     # -- outcomes --------------------------------------------------------------------------
@@ -356,6 +374,17 @@ class GeoModel(mesa.Model):
             self.base_agreement[np.ix_(idx, idx)] = True
         np.fill_diagonal(self.base_agreement, False)
 
+    def _answer_tariff_increases(self, increase: np.ndarray) -> None:
+        """Each country hit by a tariff increase this year answers as its agent decides."""
+        if not increase.any():
+            return
+        hit = np.flatnonzero(increase.any(axis=1))
+        answers = {i: self.countries[i].answer_tariffs(increase[i, :], increase[:, i])
+                   for i in hit}
+        for i, answer in answers.items():
+            self.tariff[:, i] += answer  # country i's tariff on each partner's goods
+        np.fill_diagonal(self.tariff, 0.0)
+
     def _leader(self, members: list[str]) -> str:
         for leader in ("USA", "CHN", "EUU"):
             if leader in members:
@@ -385,7 +414,7 @@ class GeoModel(mesa.Model):
         """Trade-cost change factors t̂ relative to the base year, from every channel."""
         p, w = self.params, self.world
         sigma = p["sigma"]
-        cost = (1.0 + self.tariff) / (1.0 + self.base_tariff)
+        cost = (1.0 + self.tariff) / (1.0 + self.base_tariff) * self.origin_cost
         cost *= np.exp(-p["beta_rta"] / (sigma - 1.0) * self.agreement_phase())
         transport = self.stock[:, :, TRANSPORT].sum(axis=(0, 2))
         base_transport = self.bau_stock[:, :, TRANSPORT].sum(axis=(0, 2))

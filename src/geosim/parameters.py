@@ -102,6 +102,10 @@ _TABLE = [
               "how much political alignment counts in accession decisions, in welfare % "
               "(model assumption)",
               "weight of alignment with a bloc's leader in a country's accession decision"),
+    Parameter("retaliation", 0.0, 0.0, 1.0, "share of the increase",
+              "Fajgelbaum et al. (2020, QJE): 2018 retaliation roughly matched the US increases "
+              "(top of the range); 0 leaves responses to scenarios (`reciprocal`)",
+              "share of a partner's tariff increase a country matches on that partner's goods"),
     Parameter("growth_shift_pp", 0.0, -1.0, 1.0, "pp/year",
               "DESIGN §5: baseline growth ± 1 pp around medium-term projections",
               "uniform shift of every economy's baseline real growth rate"),
@@ -139,7 +143,8 @@ def resolve(overrides: Mapping[str, object] | None = None) -> dict[str, float]:
     return values
 
 
-_NON_NEGATIVE = {"beta_rta", "kappa", "gamma", "nu", "delta", "china_lending_bn", "china_fdi_bn",
+_NON_NEGATIVE = {"retaliation", "beta_rta", "kappa", "gamma", "nu", "delta", "china_lending_bn",
+                 "china_fdi_bn",
                  "us_public_bn", "us_private_bn", "eu_private_bn", "weight_return", "weight_risk",
                  "weight_alignment", "weight_incentive", "weight_path", "alignment_adjustment",
                  "alignment_weight_pct"}

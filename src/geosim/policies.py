@@ -15,6 +15,17 @@ import pandas as pd
 INVESTORS = ("us_public", "us_private", "china_policy_banks", "china_state_firms", "eu_private")
 SECTORS = ("renewables", "technology", "transport", "mining_energy", "agriculture", "manufacturing")
 COUNTRY_GROUPS = ("LAC", "ALL")
+ADMISSION_RULES = ("unanimity", "majority")
+
+
+@dataclass(frozen=True)
+class Application:
+    """A country's application to a bloc, as a `bloc_accession` event makes it."""
+
+    country: str
+    phase_in: int | None = None
+    decide: bool = True
+    rules_of_origin_pct: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -108,11 +119,20 @@ class BlocAccession(Policy):
               doc="years to phase in the RTA effect (default: parameter rta_phase_in)"),
         Field("decide", "bool", required=False, default=True,
               doc="members vote and applicants weigh the offer; false imposes the accession"),
+        Field("rule", "str", required=False,
+              check=lambda v: None if v in ADMISSION_RULES else "unanimity or majority",
+              doc="the bloc's admission rule from now on: unanimity (default) or majority "
+                  "(members holding most of the bloc's GDP gain enough)"),
+        Field("rules_of_origin_pct", "float", required=False, default=0.0, check=non_negative,
+              doc="ad-valorem cost on the newcomer's imports from non-members (third-country "
+                  "content); NAFTA compliance costs ≈ 6 % (Anson et al. 2005, approximate)"),
     )
 
     def apply(self, model: Any) -> None:
         for iso in model.resolve_countries(self.countries):
-            model.submit_application(self.bloc, iso, self.phase_in, self.decide)
+            model.submit_application(
+                self.bloc, Application(iso, self.phase_in, self.decide,
+                                       float(self.rules_of_origin_pct)), self.rule)
 
 
 @register
