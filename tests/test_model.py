@@ -77,24 +77,20 @@ def test_investment_programme_raises_host_output_and_lowers_its_trade_costs():
     assert real_p > real_b
 
 
-def test_investors_respond_to_incentives_risk_and_screening():
+def test_investors_respond_to_incentives_and_stay_in_the_region():
+    from geosim.investment import choice_probabilities
+
     model = GeoModel(scenario([], end=2030), seed=0)
     investor = model.investors["us_private"]
     col = model.index("COL")
-    before = investor.choice_probabilities(investor.scores())[col].sum()
+    before = choice_probabilities(investor.scores(), 1.0)[col]
     model.add_programme(investor="us_private", until=2030, budget_bn=0.0, hosts=["COL"],
                         sectors=tuple(SECTORS), incentive=1.0)
-    after = investor.choice_probabilities(investor.scores())[col].sum()
-    assert after > before
-    # screening by Mexico of Chinese investment lowers Chinese firms' pull towards Mexico
-    china = model.investors["china_state_firms"]
-    mex = model.index("MEX")
-    p0 = china.choice_probabilities(china.scores())[mex].sum()
-    model.screen_investment(["MEX"], ["CHN"], 0.8)
-    p1 = china.choice_probabilities(china.scores())[mex].sum()
-    assert p1 == pytest.approx(p0 * 0.2 / (1 - p0 * 0.8), rel=1e-6)
-    # nobody invests outside Latin America
-    assert np.all(investor.choice_probabilities(investor.scores())[~WORLD.is_lac] == 0)
+    after = choice_probabilities(investor.scores(), 1.0)[col]
+    # an incentive of one at weight w multiplies the host's odds by e^w
+    w = model.params["weight_incentive"]
+    assert after / (1 - after) == pytest.approx(np.exp(w) * before / (1 - before), rel=1e-9)
+    assert np.all(choice_probabilities(investor.scores(), 1.0)[~WORLD.is_lac] == 0)
 
 
 def test_bloc_refuses_an_applicant_when_its_rule_says_so():
@@ -117,7 +113,7 @@ def test_applicant_declines_when_alignment_pulls_away():
                                   parameters={"accept_threshold_pct": 5.0,
                                               "alignment_weight_pct": 0.0}), seed=0).run()
     decision = reluctant.decisions[0]
-    assert decision["members_ok"] and 0 < decision["applicant_gain_pct"] < 5.0
+    assert decision["members_ok"] and 0 < decision["economic_gain_pct"] < 5.0
     assert not decision["joined"]
 
 

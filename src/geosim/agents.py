@@ -1,7 +1,8 @@
 """Mesa agents: countries, investors and trade blocs (agents decide; arrays live in the model).
 
-Countries weigh accession offers, investors allocate budgets by a multinomial logit over
-host × sector, blocs hold members and rules and admit or refuse applicants.
+Countries weigh accession offers and answer tariff increases, investors place their budgets over
+hosts by a multinomial logit (`geosim.investment`), blocs hold members and rules and admit or
+refuse applicants.
 """
 
 from __future__ import annotations
@@ -12,58 +13,12 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from geosim.policies import SECTORS, Application
+from geosim import investment
+from geosim.investment import InvestorProfile
+from geosim.policies import Application
 
 if TYPE_CHECKING:
     from geosim.model import GeoModel
-
-# Sectors and the channel through which their stock acts on the host (DESIGN §5); every
-# sector's stock ties host and home (FDI-trade complementarity, γ).
-PRODUCTIVE = tuple(SECTORS.index(s) for s in ("renewables", "technology", "manufacturing"))
-TRANSPORT = (SECTORS.index("transport"),)
-
-
-@dataclass(frozen=True)
-class InvestorProfile:
-    """Who an investor is: home economy, budget parameter, data stock and sector mix."""
-
-    name: str
-    home: str
-    budget_parameter: str
-    stock_source: str
-    stock_kind: str
-    sector_mix: tuple[float, ...]  # in the order of SECTORS
-    mix_source: str
-    sanction_risk: float  # weight of sanctions risk in its host scores (1 = full)
-
-
-# Sector mixes are approximate portfolio compositions; they matter only through the channels above.
-INVESTOR_PROFILES = (
-    InvestorProfile("us_public", "USA", "us_public_bn", "USA", "official_finance",
-                    (0.30, 0.15, 0.15, 0.10, 0.10, 0.20),
-                    "DFC annual report portfolio by sector (approximate)", 1.0),
-    InvestorProfile("us_private", "USA", "us_private_bn", "USA", "fdi",
-                    (0.10, 0.20, 0.10, 0.20, 0.05, 0.35),
-                    "BEA US direct investment position in Latin America by industry (approximate)",
-                    1.0),
-    InvestorProfile("china_policy_banks", "CHN", "china_lending_bn", "CHN", "official_finance",
-                    (0.05, 0.02, 0.25, 0.60, 0.03, 0.05),
-                    "IAD/BU China-Latin America Finance Database: energy ≈ 2/3, infrastructure "
-                    "≈ 1/5 of lending (approximate)", 0.0),
-    InvestorProfile("china_state_firms", "CHN", "china_fdi_bn", "CHN", "fdi",
-                    (0.20, 0.10, 0.15, 0.40, 0.10, 0.05),
-                    "Monitor OFDI China-LAC (RED ALC-China): raw materials and energy lead "
-                    "(approximate)", 0.0),
-    InvestorProfile("eu_private", "EUU", "eu_private_bn", "EUU", "fdi",
-                    (0.25, 0.15, 0.10, 0.15, 0.10, 0.25),
-                    "ECLAC FDI report: EU investors in renewables, telecoms, manufacturing "
-                    "(approximate)", 0.5),
-)
-
-# Model assumption: hosts under comprehensive US sanctions programmes (OFAC: Venezuela, Cuba,
-# Nicaragua) carry full political risk for Western investors; Haiti's instability for everyone.
-SANCTIONED = ("VEN", "CUB", "NIC")
-FRAGILE = ("HTI",)
 
 
 @dataclass
@@ -90,11 +45,14 @@ class Country(mesa.Agent):
         """Alignment with a bloc's leader: +alignment for the US, −alignment for China."""
         return {"USA": self.alignment, "CHN": -self.alignment}.get(leader, 0.0)
 
-    def accepts(self, welfare_gain_pct: float, leader: str) -> bool:
-        """Accept an accession offer when welfare gain plus the pull of alignment is enough."""
-        p = self.model.params
-        score = welfare_gain_pct + p["alignment_weight_pct"] * self.alignment_towards(leader)
-        return score >= p["accept_threshold_pct"]
+    def political_term(self, leader: str) -> float:
+        """The pull (in welfare %) of alignment with a bloc's leader on an accession decision."""
+        return self.model.params["alignment_weight_pct"] * self.alignment_towards(leader)
+
+    def accepts(self, economic_gain_pct: float, leader: str) -> bool:
+        """Accept an offer when the economic gain plus the political term reaches the threshold."""
+        score = economic_gain_pct + self.political_term(leader)
+        return score >= self.model.params["accept_threshold_pct"]
 
     def answer_tariffs(self, raised_on_me: np.ndarray, raised_by_me: np.ndarray) -> np.ndarray:
         """Tariff increases (fractions) this country sets on each partner in answer to theirs.
@@ -111,56 +69,53 @@ class Country(mesa.Agent):
 
 
 class Investor(mesa.Agent):
-    """An investor allocating a yearly budget over host × sector by a multinomial logit."""
+    """An investor placing a yearly budget over hosts by a multinomial logit; its sector mix is
+    fixed by its profile (programmes restrict it to their sectors)."""
 
-    def __init__(self, model: GeoModel, profile: InvestorProfile):
+    def __init__(self, model: GeoModel, profile: InvestorProfile, number: int):
         super().__init__(model)
         self.profile = profile
         self.name = profile.name
+        self.number = number  # position among the model's investors (its random stream)
         self.home = model.index(profile.home) if profile.home in model.world.iso3 else None
         self.budget_bn = model.params[profile.budget_parameter]
         self.programmes: list[Programme] = []
-        self.log_mix = np.log(np.asarray(profile.sector_mix))
+        self.mix = np.asarray(profile.sector_mix, dtype=float)
 
     def allocate(self) -> np.ndarray:
-        """Spend this year's budgets; return investment in USD by host × sector (n × sectors)."""
-        scores = self.scores()  # −inf outside the region
-        invest = self._spend(scores, self.budget_bn)
-        for prog in self.active_programmes():
-            mask = np.outer(prog.hosts, prog.sectors) & np.isfinite(scores)
-            invest += self._spend(np.where(mask, scores, -np.inf), prog.budget_bn)
-        return invest
+        """Spend this year's budgets; return investment in USD by host × sector (n × sectors).
 
-    def choice_probabilities(self, scores: np.ndarray) -> np.ndarray:
-        """Multinomial-logit probabilities of host × sector at the model's temperature."""
-        z = scores / self.model.params["logit_temperature"]
-        z = np.exp(z - z[np.isfinite(z)].max())
-        return z / z.sum()
+        The ordinary budget goes over all hosts, each programme's over its targets; the share
+        of the money that hosts screen out is not invested (it stays outside the region).
+        """
+        model = self.model
+        scores = self.scores()
+        size, temperature = model.params["project_size_bn"], model.params["logit_temperature"]
+        prob = investment.choice_probabilities(scores, temperature)
+        hosts = investment.draw_projects(prob, self.budget_bn, size,
+                                         model.project_uniform(self.number, 0))
+        out = investment.sector_split(hosts, self.mix)
+        for k, prog in enumerate(self.active_programmes(), start=1):
+            prob = investment.choice_probabilities(np.where(prog.hosts, scores, -np.inf),
+                                                   temperature)
+            hosts = investment.draw_projects(prob, prog.budget_bn, size,
+                                             model.project_uniform(self.number, k))
+            out += investment.sector_split(hosts, self.mix * prog.sectors)
+        if self.home is not None:
+            out *= (1.0 - model.screening[:, self.home])[:, None]
+        return out
 
     def scores(self) -> np.ndarray:
-        """This year's host × sector scores for the ordinary budget (incentives included)."""
+        """This year's host scores (−inf outside the region), programme incentives included."""
         model = self.model
-        incentive = np.zeros((len(model.world.iso3), len(SECTORS)))
+        incentive = np.zeros(len(model.world.iso3))
         for prog in self.active_programmes():
-            incentive += prog.incentive * np.outer(prog.hosts, prog.sectors)
-        return (model.host_scores(self)[:, None] + self.log_mix[None, :]
-                + model.params["weight_incentive"] * incentive)
+            incentive += prog.incentive * prog.hosts
+        return model.host_scores(self) + model.params["weight_incentive"] * incentive
 
     def active_programmes(self) -> list[Programme]:
         """Programmes still spending this year."""
         return [p for p in self.programmes if p.until >= self.model.year]
-
-    def _spend(self, scores: np.ndarray, budget_bn: float) -> np.ndarray:
-        """Draw projects of `project_size_bn` from the logit choice probabilities."""
-        out = np.zeros(scores.shape)
-        if budget_bn <= 0 or not np.isfinite(scores).any():
-            return out
-        prob = self.choice_probabilities(scores).ravel()
-        size = self.model.params["project_size_bn"]
-        projects = int(budget_bn // size)
-        counts = self.model.rng.multinomial(projects, prob) if projects else np.zeros(prob.size)
-        remainder = budget_bn - projects * size  # spread like the expected allocation
-        return ((counts * size + remainder * prob) * 1e9).reshape(scores.shape)
 
 
 def admits(welfare_pct: np.ndarray, gdp: np.ndarray, threshold_pct: float, rule: str) -> bool:
@@ -180,7 +135,8 @@ class TradeBloc(mesa.Agent):
 
     Members vote on an applicant with the welfare change the trade engine gives each of them
     (`admits`: ``unanimity`` by default, or a GDP-weighted ``majority``) against the parameter
-    ``admission_threshold_pct``; an admitted applicant then decides whether to join.
+    ``admission_threshold_pct``; an admitted applicant then decides whether to join
+    (`Country.accepts`: economic gain plus political term against ``accept_threshold_pct``).
     """
 
     def __init__(self, model: GeoModel, name: str, kind: str, members: dict[str, int],
@@ -195,27 +151,43 @@ class TradeBloc(mesa.Agent):
         self.applications: list[Application] = []
         self.decisions: list[dict] = []
 
-    def process_applications(self) -> None:
-        """Vote on every pending application; admitted applicants decide whether to join."""
-        model = self.model
-        pending, self.applications = self.applications, []
-        for app in pending:
-            iso = app.country
-            if iso in self.members:
-                continue
-            record = {"year": model.year, "bloc": self.name, "country": iso}
-            if app.decide:
-                welfare = model.accession_welfare(self, iso, app.rules_of_origin_pct)
-                members = [model.index(m) for m in self.members]
-                members_ok = admits(welfare[members], model.world.gdp[members],
-                                    model.params["admission_threshold_pct"], self.rule)
-                applicant = model.countries[model.index(iso)]
-                accepted = members_ok and applicant.accepts(welfare[model.index(iso)], self.leader)
-                record.update(applicant_gain_pct=float(welfare[model.index(iso)]),
-                              members_ok=bool(members_ok), joined=bool(accepted))
-            else:
-                accepted = True
-                record.update(joined=True, imposed=True)
+    def decide(self, app: Application, welfare: np.ndarray | None, new_pairs: int) -> dict:
+        """Decide one application given every country's welfare change (%) if it joined.
+
+        Returns the decision record (also kept in ``decisions``): the applicant's economic gain
+        and, separately, the political term; the members' verdict; the outcome and its reason.
+        """
+        model, p = self.model, self.model.params
+        record: dict = {"year": model.year, "bloc": self.name, "country": app.country}
+        if welfare is None:
+            record.update(joined=True, imposed=True,
+                          reason="imposed by the scenario (decide: false)")
             self.decisions.append(record)
-            if accepted:
-                model.join(self, iso, app.phase_in, app.rules_of_origin_pct)
+            return record
+        i = model.index(app.country)
+        members = [model.index(m) for m in self.members]
+        gain = float(welfare[i])
+        political = model.countries[i].political_term(self.leader)
+        members_ok = admits(welfare[members], model.world.gdp[members],
+                            p["admission_threshold_pct"], self.rule)
+        score = gain + political
+        threshold = p["accept_threshold_pct"]
+        joined = members_ok and score >= threshold
+        if not members_ok:
+            worst = members[int(np.argmin(welfare[members]))]
+            reason = (f"members refused ({self.rule}): {model.world.iso3[worst]} "
+                      f"{welfare[worst]:+.3f} % < {p['admission_threshold_pct']:+.2f} %")
+        else:
+            verb = "joined" if joined else "declined"
+            sign = ">=" if joined else "<"
+            reason = (f"{verb}: economic gain {gain:+.3f} % + political term {political:+.3f} % "
+                      f"{sign} threshold {threshold:+.2f} %")
+            if new_pairs == 0:
+                reason += (" (no new preferences: agreements with every member already; the "
+                           "political term decides)")
+        record.update(economic_gain_pct=gain, political_term_pct=political, score_pct=score,
+                      threshold_pct=threshold, new_preferential_pairs=new_pairs,
+                      members_min_gain_pct=float(welfare[members].min()) if members else 0.0,
+                      members_ok=bool(members_ok), joined=bool(joined), reason=reason)
+        self.decisions.append(record)
+        return record

@@ -1,12 +1,16 @@
 """GeoModel: the agent-based model of trade and investment in the Americas (a `mesa.Model`).
 
-Owns the yearly state arrays (tariffs, agreements, investment stocks, endowments), the trade graph,
-the levers policies pull, and the yearly record of outcomes.
+Owns the yearly state (endowments, investment stocks, alignment), the levers policies pull, the
+business-as-usual reference that investment effects are measured against, the trade graph and
+the yearly record of outcomes. Tariffs and agreements live in `geosim.agreements`, the choice
+model and the effects of investment in `geosim.investment`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,30 +19,21 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from geosim import metrics, trade
-from geosim.agents import (
-    FRAGILE,
-    INVESTOR_PROFILES,
-    PRODUCTIVE,
-    SANCTIONED,
-    TRANSPORT,
-    Country,
-    Investor,
-    Programme,
-    TradeBloc,
-)
-from geosim.data import World, load_world
-from geosim.parameters import defaults, resolve
+from geosim import investment, metrics, trade
+from geosim.agents import Country, Investor, Programme, TradeBloc
+from geosim.agreements import AgreementState
+from geosim.data import World, load_world, observed_gdp
+from geosim.investment import FRAGILE, INVESTOR_PROFILES, PRODUCTIVE, SANCTIONED, TIED, TRANSPORT
+from geosim.parameters import resolve
 from geosim.policies import SECTORS, Application, trade_agreements
 from geosim.scenario import Scenario, ScenarioError, load_scenario
 
-# Infrastructure capital ≈ 0.5 × GDP: new transport investment is measured against it (IMF
-# Investment and Capital Stock Dataset: public capital ≈ 50-60 % of GDP in Latin America).
-INFRA_CAPITAL_GDP = 0.5
-# Floor of the FDI-tie ratio (stock/GDP) so that the γ elasticity is defined at zero stock.
-TIE_FLOOR = 0.01
 # Alignment target: weight of trade ties (the rest is finance ties). Model assumption.
 TRADE_WEIGHT_IN_ALIGNMENT = 0.7
+# Observed output paths (gdp_path events) are met to this relative tolerance.
+OUTPUT_PATH_TOL = 1e-9
+# Business-as-usual reference models kept per process (a sweep's runs share them).
+REFERENCE_CACHE_SIZE = 8
 
 
 class GeoModel(mesa.Model):
@@ -46,20 +41,24 @@ class GeoModel(mesa.Model):
 
     One year is one ``step()``, in this order (DESIGN §6):
 
-    1. Scheduled policies for this year fire (the scenario's timeline).
-    2. Blocs process applications; applicants decide on offers; countries answer tariff
+    1. Scheduled policies for this year fire (the scenario's timeline; memberships the data dates
+       after the base year enter on time).
+    2. Blocs decide this year's applications, all on the same state (the order of applications
+       does not matter), and admit the accepted applicants together; countries answer tariff
        increases made against them this year (retaliation).
-    3. Investors allocate their budgets; stocks depreciate and grow.
-    4. Countries update endowments (baseline growth, productivity from investment, shocks), trade
-       costs (tariffs, agreements phasing in, transport infrastructure, FDI ties) and alignment.
+    3. Investors place their budgets; stocks depreciate and grow. The business-as-usual
+       reference (the same model without the scenario's policies, same seed) does the same.
+    4. Countries update endowments (baseline growth, productivity from investment above business
+       as usual, shocks) and trade costs (tariffs, agreements phasing in, the China × Latin
+       America trend, transport infrastructure, FDI ties).
     5. The trade engine solves the year's equilibrium; the trade graph's edges are rewritten.
     6. The year's outcomes are recorded.
 
     Args:
         scenario: a `Scenario`, or the name or path of a scenario file (default ``baseline``).
         parameters: overrides of the parameter table, applied over the scenario's.
-        seed: seed of the model's random generator (every random draw comes from it).
-        world: the base-year world (default: the embedded 2023 data).
+        seed: seed of the model's random streams (every random draw comes from it).
+        world: the base-year world (default: the embedded world of the scenario's start year).
     """
 
     def __init__(
@@ -73,7 +72,9 @@ class GeoModel(mesa.Model):
         super().__init__(rng=seed)
         self.scenario_spec = load_scenario(scenario or "baseline")
         self.params = resolve({**self.scenario_spec.parameters, **(parameters or {})})
-        self.world = world or load_world()
+        self.world = world or _world_for(self.scenario_spec.start)
+        self.seed = seed
+        self.entropy = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
         w = self.world
         n = len(w.iso3)
         self.start, self.end = self.scenario_spec.start, self.scenario_spec.end
@@ -82,43 +83,43 @@ class GeoModel(mesa.Model):
         self.americas = w.is_lac.copy()
         self.americas[[self.usa] + ([w.index("CAN")] if "CAN" in w.iso3 else [])] = True
 
-        # Trade-cost state relative to the base year.
-        self.base_tariff = np.asarray(w.tariff, dtype=float)
-        self.tariff = self.base_tariff.copy()
-        self.rta_start = np.full((n, n), np.nan)  # year a new agreement took effect, per pair
-        self.rta_phase_in = np.ones((n, n))
+        # Endowment and trade-cost state relative to the base year.
         self.growth_index = np.ones(n)
+        self.output_adjustment = np.ones(n)  # what meets an observed output path
+        self.output_target: dict[int, float] = {}  # index -> nominal output factor this year
+        self._output_paths: list[tuple[list[int], int]] = []  # (countries, last year)
         self.shock = np.ones(n)
         self.screening = np.zeros((n, n))  # share blocked, host × source home
-        self.origin_cost = np.ones((n, n))  # rules-of-origin cost factors on imports
         self.price = np.ones(n)
+        self.real_output = np.ones(n)
+        self.market_access = np.ones(n)  # change in each economy's foreign market access
         self.flows = np.array(w.flows, dtype=float)
         self.equilibrium: trade.Equilibrium | None = None
 
         self.countries = [Country(self, i, iso, 0.0) for i, iso in enumerate(w.iso3)]
-        self.investors = {p.name: Investor(self, p) for p in INVESTOR_PROFILES}
+        self.investors = {p.name: Investor(self, p, k) for k, p in enumerate(INVESTOR_PROFILES)}
+        self._sources = {}  # source economy index -> its investors' positions
+        for k, inv in enumerate(self.investors.values()):
+            if inv.home is not None:
+                self._sources.setdefault(inv.home, []).append(k)
         self.stock = self._initial_stocks()
-        # Business-as-usual stocks: base-year budgets spent as in the base year. Growth
-        # projections already include such investment, so effects act on stock - bau_stock.
-        self.bau_stock = self.stock.copy()
         self.blocs: dict[str, TradeBloc] = {}
         self._scheduled_entries: dict[int, list[tuple[str, str]]] = {}
-        self._build_blocs()
+        self.agreements = AgreementState(w.tariff, self._build_blocs())
         self._events: dict[int, list] = {}
         for event in self.scenario_spec.events:
             self._events.setdefault(event.year, []).append(event)
+        # Investment effects act on the stock above what the same model gives without the
+        # scenario's policies (same seed): with no policy they are exactly zero.
+        self.reference = _business_as_usual(self)
 
         self.trade_graph = self._build_graph()
         self._records: list[dict[str, Any]] = []
         # Seconds spent per phase over all steps (engine, agents and state updates, recording).
         self.timings = {"engine_s": 0.0, "agents_s": 0.0, "record_s": 0.0}
-        real = np.ones(n)
         self._set_alignment(initial=True)
-        calibrated = defaults()  # BAU budgets are the data's, whatever the scenario sets
-        self._bau_investment = np.stack([
-            calibrated[inv.profile.budget_parameter] * 1e9 * inv.choice_probabilities(inv.scores())
-            for inv in self.investors.values()])
-        self._record(real, real)
+        self._stock_by_year = {self.year: self.stock}
+        self._record(self.real_output, self.real_output)
 
     # -- the year --------------------------------------------------------------------------
 
@@ -134,19 +135,21 @@ class GeoModel(mesa.Model):
             self.join(self.blocs[bloc], iso, None)
         for event in self._events.get(self.year, []):
             event.apply(self)
-        for bloc in self.blocs.values():  # 2. applications, tariff responses
-            bloc.process_applications()
+        self._set_output_targets()
+        self._decide_applications()  # 2. applications, tariff responses
         self._answer_tariff_increases(np.maximum(self.tariff - tariff_before, 0.0))
         invest = np.stack([inv.allocate() for inv in self.investors.values()])  # 3. investment
         self.stock = (1.0 - self.params["delta"]) * self.stock + invest
-        self.bau_stock = (1.0 - self.params["delta"]) * self.bau_stock + self._bau_investment
+        self._stock_by_year[self.year] = self.stock
         self.growth_index *= 1.0 + self.world.growth + self.params["growth_shift_pp"] / 100.0
         cost = self._cost_factor()  # 4. endowments and trade costs
         endowment = self._endowment()
         t1 = time.perf_counter()
-        eq = self._solve(cost, endowment)  # 5. equilibrium
+        eq = self._solve_year(cost, endowment)  # 5. equilibrium
         t2 = time.perf_counter()
         self.equilibrium, self.price, self.flows = eq, eq.price, eq.flows
+        self.real_output = eq.real_output
+        self.market_access = self._foreign_market_access(cost, eq)
         self._update_graph()
         self._set_alignment()
         t3 = time.perf_counter()
@@ -166,6 +169,20 @@ class GeoModel(mesa.Model):
         return self
 
     # -- levers the policies pull ------------------------------------------------------------
+
+    @property
+    def tariff(self) -> np.ndarray:
+        """Current applied tariffs τ[i, j] (importer j on goods from i), fractions."""
+        return self.agreements.tariff
+
+    @property
+    def origin_cost(self) -> np.ndarray:
+        """Rules-of-origin cost factors on imports (exporter × importer)."""
+        return self.agreements.origin_cost
+
+    def agreement_phase(self) -> np.ndarray:
+        """Share of each new agreement's non-tariff effect in force this year (0 where none)."""
+        return self.agreements.phase(self.year)
 
     def index(self, iso3: str) -> int:
         """Index of a country in the world's arrays."""
@@ -195,49 +212,48 @@ class GeoModel(mesa.Model):
 
     def join(self, bloc: TradeBloc, iso3: str, phase_in: int | None,
              rules_of_origin_pct: float = 0.0) -> None:
-        """Make a country a member: tariffs to zero with members, the RTA effect phases in.
+        """Make a country a member (see `admit`)."""
+        self.admit(bloc, {iso3: (phase_in, rules_of_origin_pct)})
 
-        A customs union's newcomer adopts its common external tariff; rules of origin add an
-        ad-valorem cost to the newcomer's imports from non-members (third-country content).
+    def admit(self, bloc: TradeBloc, newcomers: Mapping[str, tuple[int | None, float]]) -> None:
+        """Admit newcomers together: {iso3: (phase_in or None, rules_of_origin_pct)}.
+
+        Tariffs to zero with every member, the non-tariff part of the RTA effect phases in, a
+        customs union's newcomers adopt its external tariff (`AgreementState.admit`).
         """
-        if iso3 in bloc.members:
+        fresh = {iso: v for iso, v in newcomers.items() if iso not in bloc.members}
+        if not fresh:
             return
-        new = self.index(iso3)
-        partners = [self.index(m) for m in bloc.members]
-        self._liberalise(new, partners, phase_in)
-        outsiders = np.ones(len(self.world.iso3), dtype=bool)
-        outsiders[[new, *partners]] = False
-        if bloc.external_tariff is not None:
-            self.tariff[outsiders, new] = bloc.external_tariff
-        self.origin_cost[outsiders, new] *= 1.0 + rules_of_origin_pct / 100.0
-        bloc.members[iso3] = self.year
+        members = [self.index(m) for m in bloc.members]
+        years = {self.index(iso): phase or self.params["rta_phase_in"]
+                 for iso, (phase, _) in fresh.items()}
+        origin = {self.index(iso): roo for iso, (_, roo) in fresh.items()}
+        self.agreements.admit(years, origin, members, self.year, beta=self.params["beta_rta"],
+                              sigma=self.params["sigma"], external_tariff=bloc.external_tariff)
+        for iso in sorted(fresh):
+            bloc.members[iso] = self.year
         self._refresh_bloc_edges()
 
     def create_agreement(self, name: str, countries: list[str], phase_in: int | None) -> None:
         """A new agreement among the countries: every pair liberalised from this year."""
         if name not in self.blocs:
             self.blocs[name] = TradeBloc(self, name, "FTA", {}, self._leader(countries))
-        bloc = self.blocs[name]
-        for iso in countries:
-            self.join(bloc, iso, phase_in)
+        self.admit(self.blocs[name], {iso: (phase_in, 0.0) for iso in countries})
 
     def set_tariffs(self, importers: list[str], exporters: list[str], rate_pct: float | None,
                     change_pp: float | None) -> None:
         """Importers set (rate) or shift (change, percentage points) their tariff on exporters."""
-        imp = [self.index(c) for c in importers]
-        exp = [self.index(c) for c in exporters]
-        block = np.ix_(exp, imp)
-        if rate_pct is not None:
-            self.tariff[block] = rate_pct / 100.0
-        else:
-            self.tariff[block] = np.maximum(self.tariff[block] + change_pp / 100.0, 0.0)
-        np.fill_diagonal(self.tariff, 0.0)
+        self.agreements.set_tariffs(
+            [self.index(c) for c in exporters], [self.index(c) for c in importers],
+            None if rate_pct is None else rate_pct / 100.0,
+            None if change_pp is None else change_pp / 100.0)
 
     def add_programme(self, *, investor: str, until: int, budget_bn: float, hosts: list[str],
                       sectors: tuple[str, ...], incentive: float) -> None:
-        """Start an earmarked investment programme for an investor."""
+        """Start an earmarked investment programme for an investor (hosts in the region)."""
         host_mask = np.zeros(len(self.world.iso3), dtype=bool)
         host_mask[[self.index(h) for h in hosts]] = True
+        host_mask &= self.world.is_lac
         sector_mask = np.array([s in sectors for s in SECTORS])
         self.investors[investor].programmes.append(
             Programme(until, budget_bn, host_mask, sector_mask, incentive)
@@ -258,50 +274,60 @@ class GeoModel(mesa.Model):
         """A permanent change of the countries' output (demand/productivity shock)."""
         self.shock[[self.index(c) for c in countries]] *= 1.0 + change_pct / 100.0
 
+    def set_output(self, targets: Mapping[str, float]) -> None:
+        """This year's nominal output of countries, as factors of the base year (observed GDP
+        paths): the engine's endowments are adjusted until output meets them."""
+        for iso, factor in targets.items():
+            self.output_target[self.index(iso)] = float(factor)
+
+    def add_output_path(self, countries: list[str], until: int) -> None:
+        """From this year to ``until``, the countries' nominal output follows observed GDP
+        (World Bank, current USD, relative to the start year)."""
+        self._output_paths.append(([self.index(c) for c in countries], until))
+
     # -- what agents ask of the model ------------------------------------------------------
 
+    def project_uniform(self, investor: int, stream: int) -> float:
+        """The common random number placing an investor's budget this year (see
+        `investment.project_uniform`)."""
+        return investment.project_uniform(self.entropy, self.year, investor, stream)
+
     def host_scores(self, investor: Investor) -> np.ndarray:
-        """Logit scores of each host for an investor (before sector terms); −inf outside LAC."""
+        """Logit scores of each host for an investor (before incentives); −inf outside LAC.
+
+        Market size (real GDP from the engine) enters in logs with weight one: at temperature
+        one a neutral investor's budget is shared in proportion to real GDP. Foreign market
+        access from the engine (tariffs faced, agreements, partners' demand and prices), growth
+        prospects, political risk, alignment and path dependence shift it.
+        """
         p, w = self.params, self.world
         lac = w.is_lac
-        gdp = w.gdp * self.growth_index
-        # Market size enters in logs with weight one (at temperature 1 a neutral investor's
-        # budget is shared in proportion to GDP); expected return adds growth prospects.
-        size = np.log(gdp / gdp[lac].sum())
-        ret = _z(w.growth, lac)
+        real_gdp = w.gdp * self.real_output
+        size = np.log(real_gdp / real_gdp[lac].sum())
+        access = np.log(self.market_access)
+        ret = investment.zscore(w.growth, lac)
         risk = np.zeros(len(w.iso3))
         risk[[self.index(c) for c in SANCTIONED if c in w.iso3]] = investor.profile.sanction_risk
         risk[[self.index(c) for c in FRAGILE if c in w.iso3]] = 1.0
         sign = {"USA": 1.0, "CHN": -1.0}.get(investor.profile.home, 0.0)
         align = sign * np.array([c.alignment for c in self.countries])
-        own = self.stock[list(self.investors).index(investor.name)].sum(axis=1)
-        path = _z(np.log1p(own / w.gdp * 100.0), lac)
-        score = (size + p["weight_return"] * ret - p["weight_risk"] * risk
-                 + p["weight_alignment"] * align + p["weight_path"] * path)
-        if investor.home is not None:
-            with np.errstate(divide="ignore"):
-                score = score + np.log1p(-self.screening[:, investor.home])
+        own = self.stock[investor.number].sum(axis=1)
+        path = investment.zscore(np.log1p(own / self._gdp_now() * 100.0), lac)
+        score = (size + p["weight_access"] * access + p["weight_return"] * ret
+                 - p["weight_risk"] * risk + p["weight_alignment"] * align
+                 + p["weight_path"] * path)
         return np.where(lac, score, -np.inf)
 
-    def accession_welfare(self, bloc: TradeBloc, iso3: str,
-                          rules_of_origin_pct: float = 0.0) -> np.ndarray:
-        """Welfare change (%) of every country if ``iso3`` joined ``bloc`` now (engine solve)."""
-        new = self.index(iso3)
-        partners = [self.index(m) for m in bloc.members]
-        cost = self._cost_factor()
-        q = self._endowment()
-        now = self._solve(cost, q)
-        sigma = self.params["sigma"]
-        full = np.exp(-self.params["beta_rta"] / (sigma - 1.0))
-        after = cost.copy()
-        for a, b in [(new, m) for m in partners] + [(m, new) for m in partners]:
-            after[a, b] *= (1.0 / (1.0 + self.tariff[a, b])) * (
-                1.0 if self._has_agreement(a, b) else full
-            )
-        outsiders = np.ones(len(self.world.iso3), dtype=bool)
-        outsiders[[new, *partners]] = False
-        after[outsiders, new] *= 1.0 + rules_of_origin_pct / 100.0
-        return (self._solve(after, q).welfare / now.welfare - 1.0) * 100.0
+    def bau_stock(self) -> np.ndarray:
+        """This year's business-as-usual stocks (investor × host × sector, USD)."""
+        if self.reference is None:
+            return self.stock
+        return self.reference.stock_at(self.year)
+
+    def stock_at(self, year: int) -> np.ndarray:
+        """Stocks at the end of ``year`` (steps the model forward if it has not got there)."""
+        self.run(year)
+        return self._stock_by_year[year]
 
     # -- outcomes --------------------------------------------------------------------------
 
@@ -330,8 +356,9 @@ class GeoModel(mesa.Model):
 
     @property
     def decisions(self) -> list[dict]:
-        """Every accession decision taken so far (bloc, country, gains, outcome)."""
-        return [d for bloc in self.blocs.values() for d in bloc.decisions]
+        """Every accession decision taken so far (bloc, country, gains, outcome, reason)."""
+        return sorted((d for bloc in self.blocs.values() for d in bloc.decisions),
+                      key=lambda d: (d["year"], d["bloc"], d["country"]))
 
     # -- internals -------------------------------------------------------------------------
 
@@ -347,32 +374,69 @@ class GeoModel(mesa.Model):
                     stock[k, w.index(host)] = value * np.asarray(prof.sector_mix)
         return stock
 
-    def _build_blocs(self) -> None:
+    def _build_blocs(self) -> np.ndarray:
         """Trade-bloc agents from the world's memberships; later entries are scheduled.
 
         Only agreements with tariff preferences count (see `policies.trade_agreements`).
+        Returns the pairs that share an agreement in the base year.
         """
-        m = trade_agreements(self.world.memberships)
+        w = self.world
+        n = len(w.iso3)
+        m = trade_agreements(w.memberships)
         for name, rows in m.groupby("bloc", sort=True):
+            rows = rows[rows["iso3"].isin(w.iso3) & rows["entry_year"].notna()]
             members = {r.iso3: int(r.entry_year) for r in rows.itertuples()
-                       if r.iso3 in self.world.iso3 and int(r.entry_year) <= self.start}
+                       if int(r.entry_year) <= self.start}
             for r in rows.itertuples():
-                if r.iso3 in self.world.iso3 and self.start < int(r.entry_year) <= self.end:
+                if self.start < int(r.entry_year) <= self.end:
                     self._scheduled_entries.setdefault(int(r.entry_year), []).append((r.iso3, name))
-            kind = str(rows["bloc_type"].iloc[0])
+            kind = str(rows["bloc_type"].iloc[0]) if len(rows) else "FTA"
             cet = None
             if kind.lower().startswith("customs union") and members:
                 idx = [self.index(c) for c in members]
-                outsiders = np.setdiff1d(np.arange(len(self.world.iso3)), idx)
-                cet = float(self.base_tariff[np.ix_(outsiders, idx)].mean())
+                outsiders = np.setdiff1d(np.arange(n), idx)
+                cet = float(np.asarray(w.tariff)[np.ix_(outsiders, idx)].mean())
             self.blocs[name] = TradeBloc(self, name, kind, members,
                                          self._leader(list(members) or list(rows["iso3"])), cet)
-        n = len(self.world.iso3)
-        self.base_agreement = np.zeros((n, n), dtype=bool)
+        agreed = np.zeros((n, n), dtype=bool)
         for bloc in self.blocs.values():
             idx = [self.index(c) for c in bloc.members]
-            self.base_agreement[np.ix_(idx, idx)] = True
-        np.fill_diagonal(self.base_agreement, False)
+            agreed[np.ix_(idx, idx)] = True
+        return agreed
+
+    def _decide_applications(self) -> None:
+        """Decide every application of this year on the same state, then admit together."""
+        pending = [(bloc, app) for bloc in self.blocs.values() for app in bloc.applications
+                   if app.country not in bloc.members]
+        for bloc in self.blocs.values():
+            bloc.applications = []
+        if not pending:
+            return
+        p = self.params
+        cost, q = self._cost_factor(), self._endowment()
+        now = self._solve_year(cost, q) if any(app.decide for _, app in pending) else None
+        agreed = self.agreements.has_agreement()
+        accepted: dict[str, dict[str, tuple[int | None, float]]] = {}
+        for bloc, app in pending:
+            if app.decide:
+                new = self.index(app.country)
+                members = [self.index(m) for m in bloc.members]
+                after = self.agreements.accession_cost(
+                    cost, new, members, beta=p["beta_rta"], sigma=p["sigma"],
+                    phase_in=app.phase_in or p["rta_phase_in"],
+                    external_tariff=bloc.external_tariff,
+                    rules_of_origin_pct=app.rules_of_origin_pct)
+                welfare = (self._solve(after, q, now.price).welfare / now.welfare - 1.0) * 100.0
+                fresh = sum(not agreed[new, m] or self.tariff[new, m] > 0
+                            or self.tariff[m, new] > 0 for m in members if m != new)
+                record = bloc.decide(app, welfare, fresh)
+            else:
+                record = bloc.decide(app, None, 0)
+            if record["joined"]:
+                accepted.setdefault(bloc.name, {})[app.country] = (app.phase_in,
+                                                                   app.rules_of_origin_pct)
+        for name, newcomers in accepted.items():
+            self.admit(self.blocs[name], newcomers)
 
     def _answer_tariff_increases(self, increase: np.ndarray) -> None:
         """Each country hit by a tariff increase this year answers as its agent decides."""
@@ -392,58 +456,100 @@ class GeoModel(mesa.Model):
         known = [m for m in members if m in self.world.iso3]
         return max(known, key=lambda c: self.world.gdp[self.index(c)]) if known else ""
 
-    def _has_agreement(self, a: int, b: int) -> bool:
-        return bool(self.base_agreement[a, b] or not np.isnan(self.rta_start[a, b]))
+    def _set_output_targets(self) -> None:
+        """Output targets of this year from the observed GDP paths in force."""
+        self.output_target = {}
+        active = [i for idx, until in self._output_paths if self.year <= until for i in idx]
+        if not active:
+            return
+        gdp = observed_gdp()
+        for i in active:
+            iso = self.world.iso3[i]
+            now, then = gdp.get((iso, self.year)), gdp.get((iso, self.start))
+            if now and then:  # economies without an observation stay on their projection
+                self.output_target[i] = now / then
 
-    def _liberalise(self, new: int, partners: list[int], phase_in: int | None) -> None:
-        years = phase_in or self.params["rta_phase_in"]
-        for a, b in [(new, m) for m in partners] + [(m, new) for m in partners]:
-            if a == b:
-                continue
-            self.tariff[a, b] = 0.0
-            if not self._has_agreement(a, b):
-                self.rta_start[a, b] = self.year
-                self.rta_phase_in[a, b] = years
-
-    def agreement_phase(self) -> np.ndarray:
-        """Share of the RTA effect in force for each pair's new agreement (0 where none)."""
-        phase = np.clip((self.year - self.rta_start + 1.0) / self.rta_phase_in, 0.0, 1.0)
-        return np.nan_to_num(phase)
+    def _gdp_now(self) -> np.ndarray:
+        """This year's real GDP on its exogenous path (base-year USD): what investment effects
+        are measured against."""
+        return self.world.gdp * self.growth_index * self.output_adjustment * self.shock
 
     def _cost_factor(self) -> np.ndarray:
         """Trade-cost change factors t̂ relative to the base year, from every channel."""
-        p, w = self.params, self.world
+        p = self.params
         sigma = p["sigma"]
-        cost = (1.0 + self.tariff) / (1.0 + self.base_tariff) * self.origin_cost
-        cost *= np.exp(-p["beta_rta"] / (sigma - 1.0) * self.agreement_phase())
-        transport = self.stock[:, :, TRANSPORT].sum(axis=(0, 2))
-        base_transport = self.bau_stock[:, :, TRANSPORT].sum(axis=(0, 2))
-        infra = np.maximum(1.0 + (transport - base_transport) / (INFRA_CAPITAL_GDP * w.gdp),
-                           0.5) ** (-p["nu"])
+        cost = self.agreements.cost_factor(self.year, sigma)
+        cost *= self._trend_factor()
+        gdp = self._gdp_now()
+        extra = self.stock - self.bau_stock()
+        infra = investment.infrastructure_factor(extra[:, :, TRANSPORT].sum(axis=(0, 2)), gdp,
+                                                 p["nu"])
         cost *= infra[:, None] * infra[None, :]
-        ties = self.stock.sum(axis=2)  # investor × host, every sector
-        base_ties = self.bau_stock.sum(axis=2)
-        for k, inv in enumerate(self.investors.values()):
-            if inv.home is None:
-                continue
-            tie = ((TIE_FLOOR + ties[k] / w.gdp) / (TIE_FLOOR + base_ties[k] / w.gdp)) ** (
-                -p["gamma"] / (sigma - 1.0)
-            )
-            cost[:, inv.home] *= tie
-            cost[inv.home, :] *= tie
+        if p["gamma"] > 0:
+            bau = self.bau_stock()
+            for source, ks in self._sources.items():
+                tie = investment.tie_factor(self.stock[ks][:, :, TIED].sum(axis=(0, 2)),
+                                            bau[ks][:, :, TIED].sum(axis=(0, 2)), p["gamma"],
+                                            sigma)
+                cost[:, source] *= tie
+                cost[source, :] *= tie
         np.fill_diagonal(cost, 1.0)
         return cost
 
+    def _foreign_market_access(self, cost: np.ndarray, eq: trade.Equilibrium) -> np.ndarray:
+        """Change in each economy's foreign market access since the base year:
+        Σ_j≠i (X⁰_ij / X⁰_i) t̂_ij^(1−σ) P̂_j^(σ−1) Ê_j / Ê_world (Redding & Venables 2004; the
+        home market is in the investors' market-size term)."""
+        sigma = self.params["sigma"]
+        base = metrics.international(self.world.flows)
+        weights = base / base.sum(axis=1, keepdims=True)
+        world = (eq.expenditure * self.world.flows.sum(axis=0)).sum() / self.world.flows.sum()
+        demand = eq.imr ** (sigma - 1.0) * eq.expenditure / world
+        return (weights * cost ** (1.0 - sigma)) @ demand
+
+    def _trend_factor(self) -> np.ndarray | float:
+        """China × Latin America trade-cost trend (estimated on 2000-2012; see parameters)."""
+        return 1.0
+
     def _endowment(self) -> np.ndarray:
         """Output quantity change q̂: growth × productivity from investment × shocks."""
-        productive = self.stock[:, :, PRODUCTIVE].sum(axis=(0, 2))
-        base = self.bau_stock[:, :, PRODUCTIVE].sum(axis=(0, 2))
-        gain = np.maximum(1.0 + self.params["kappa"] * (productive - base) / self.world.gdp, 0.5)
-        return self.growth_index * gain * self.shock
+        extra = (self.stock - self.bau_stock())[:, :, PRODUCTIVE].sum(axis=(0, 2))
+        gain = investment.productivity_factor(extra, self._gdp_now(), self.params["kappa"])
+        return self.growth_index * self.output_adjustment * gain * self.shock
 
-    def _solve(self, cost: np.ndarray, endowment: np.ndarray) -> trade.Equilibrium:
+    def _solve(self, cost: np.ndarray, endowment: np.ndarray,
+               initial_price: np.ndarray | None = None) -> trade.Equilibrium:
         return trade.solve(self.world.flows, self.params["sigma"], cost, endowment,
-                           reference=self.usa, initial_price=self.price)
+                           reference=self.usa,
+                           initial_price=self.price if initial_price is None else initial_price)
+
+    def _solve_year(self, cost: np.ndarray, endowment: np.ndarray) -> trade.Equilibrium:
+        """This year's equilibrium; where output paths are set, endowments are adjusted until
+        nominal output meets them. A failure names the scenario and this year's events."""
+        try:
+            eq = self._solve(cost, endowment)
+            targets = self.output_target
+            if targets:
+                idx = np.array(list(targets))
+                goal = np.array([targets[i] for i in idx])
+                power = self.params["sigma"] / (self.params["sigma"] - 1.0)
+                for _ in range(50):
+                    miss = goal / eq.output[idx]
+                    if np.abs(miss - 1.0).max() < OUTPUT_PATH_TOL:
+                        break
+                    adjust = np.ones(len(endowment))
+                    adjust[idx] = miss**power
+                    self.output_adjustment *= adjust
+                    endowment = endowment * adjust
+                    eq = self._solve(cost, endowment, eq.price)
+            return eq
+        except trade.ConvergenceError as exc:
+            spec = self.scenario_spec
+            fired = [e.id or e.type for e in self._events.get(self.year, [])]
+            raise ScenarioError(
+                f"{spec.path or spec.name}: the trade equilibrium of {self.year} did not converge "
+                f"(events of that year: {', '.join(fired) or 'none'}; parameters.sigma = "
+                f"{self.params['sigma']:g}): {exc}") from None
 
     def _set_alignment(self, initial: bool = False) -> None:
         """Alignment follows ties: US minus China share of trade and of finance, over their sum."""
@@ -534,15 +640,39 @@ class GeoModel(mesa.Model):
             attrs["shared_blocs"] = sorted(set(member_of[iso3[i]]) & set(member_of[iso3[j]]))
 
 
-def _z(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Standardise values over the masked countries, winsorised at ±2 (outliers such as
-    Guyana's oil-boom growth do not dominate a score)."""
-    sub = values[mask]
-    sd = sub.std()
-    return np.clip((values - sub.mean()) / (sd if sd > 0 else 1.0), -2.0, 2.0)
-
-
 def _balance(us: np.ndarray, china: np.ndarray) -> np.ndarray:
     total = us + china
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, (us - china) / total, 0.0)
+
+
+def _world_for(year: int) -> World:
+    """The embedded world of a base year."""
+    return load_world() if year == load_world().base_year else load_world(year)
+
+
+_REFERENCES: OrderedDict[tuple, GeoModel] = OrderedDict()
+
+
+def _business_as_usual(model: GeoModel) -> GeoModel | None:
+    """The model without the scenario's policies (same world, parameters, seed and horizon);
+    None when the scenario has no policy, since it is then its own reference.
+
+    References are shared within a process (a sweep's runs, a Shapley decomposition): the same
+    key always gives the same path, so sharing changes nothing but the time spent.
+    """
+    spec = model.scenario_spec
+    kept = tuple(e for e in spec.events if not e.policy)
+    if len(kept) == len(spec.events):
+        return None
+    key = (id(model.world), spec.start, spec.end, tuple(sorted(model.params.items())),
+           model.entropy, tuple(repr(e) for e in kept))
+    if key in _REFERENCES:
+        _REFERENCES.move_to_end(key)
+        return _REFERENCES[key]
+    bare = dataclasses.replace(spec, name=f"{spec.name} (business as usual)", events=kept)
+    reference = GeoModel(bare, parameters=model.params, seed=model.entropy, world=model.world)
+    _REFERENCES[key] = reference
+    if len(_REFERENCES) > REFERENCE_CACHE_SIZE:
+        _REFERENCES.popitem(last=False)
+    return reference

@@ -40,9 +40,12 @@ _TABLE = [
               "growth accounting: capital share ≈ 0.35-0.4 over capital-output ratio ≈ 3 "
               "(e.g. Penn World Table 10); spillovers at the top of the range",
               "productivity effect of renewables, technology and manufacturing investment"),
-    Parameter("gamma", 0.1, 0.0, 0.3, "elasticity",
-              "trade-FDI complementarity estimates ≈ 0.1-0.3 (Head & Ries 2001)",
-              "elasticity of the source-host trade-cost term to the investor's stock/GDP"),
+    Parameter("gamma", 0.0, 0.0, 0.3, "elasticity",
+              "assumption: 0 by default; trade-FDI complementarity is found for private FDI "
+              "(Fontagné 1999, OECD STI WP 1999/03; Hejazi & Safarian 2001) but no estimate "
+              "fits this pooled-by-source form, so sweeps vary it over 0-0.3",
+              "elasticity of the source-host trade-cost term t^(1-σ) to the source economy's "
+              "mining/energy and agriculture stock in the host, relative to business as usual"),
     Parameter("nu", 0.1, 0.0, 0.3, "elasticity",
               "infrastructure explains a large share of transport costs (Limão & Venables 2001)",
               "effect of transport infrastructure stock/GDP on the host's trade costs"),
@@ -75,9 +78,14 @@ _TABLE = [
               "ECLAC (2023): EU the second source, ≈ 17-20 % of 2022 inflows of $224.6 bn "
               "(approximate share; verify)",
               "yearly FDI of EU investors into the region"),
-    Parameter("weight_return", 0.5, 0.0, 2.0, "-", "logit weight; normalised scores (model "
-              "assumption)", "weight of expected return (growth prospects) in host choice; market "
-              "size enters with weight one"),
+    Parameter("weight_return", 0.5, 0.0, 2.0, "-", "assumption (logit weight on normalised "
+              "scores)", "weight of expected growth (data projections, z-score) in host choice; "
+              "real market size from the engine enters with weight one"),
+    Parameter("weight_access", 1.0, 0.0, 2.0, "-",
+              "assumption: a 1 % gain in market access (Π̂^(1-σ) from the engine) weighs like a "
+              "1 % larger market",
+              "weight of the host's market access from the engine (tariffs faced, agreements, "
+              "partners' demand) in host choice"),
     Parameter("weight_risk", 2.0, 0.0, 4.0, "-", "logit weight; normalised scores (model "
               "assumption)", "weight of political risk in host choice"),
     Parameter("weight_alignment", 0.5, 0.0, 2.0, "-", "logit weight; normalised scores (model "
@@ -146,8 +154,8 @@ def resolve(overrides: Mapping[str, object] | None = None) -> dict[str, float]:
 _NON_NEGATIVE = {"retaliation", "beta_rta", "kappa", "gamma", "nu", "delta", "china_lending_bn",
                  "china_fdi_bn",
                  "us_public_bn", "us_private_bn", "eu_private_bn", "weight_return", "weight_risk",
-                 "weight_alignment", "weight_incentive", "weight_path", "alignment_adjustment",
-                 "alignment_weight_pct"}
+                 "weight_alignment", "weight_incentive", "weight_path", "weight_access",
+                 "alignment_adjustment", "alignment_weight_pct"}
 
 
 def _check_domain(p: Parameter, value: float) -> None:

@@ -77,6 +77,9 @@ class Policy:
     type: ClassVar[str]
     summary: ClassVar[str]
     fields: ClassVar[tuple[Field, ...]]
+    # A policy is what a scenario chooses; the business-as-usual reference drops it. Events that
+    # describe what happened anyway (observed output paths) are not policies.
+    policy: ClassVar[bool] = True
 
     def __init__(self, values: dict[str, Any]):
         self.values = dict(values)
@@ -263,6 +266,24 @@ class ProductivityShock(Policy):
         model.shock_output(model.resolve_countries(self.countries), float(self.change_pct))
 
 
+@register
+class GdpPath(Policy):
+    """Observed nominal GDP (World Bank, current USD) sets the listed economies' output each year
+    from ``year`` to ``until`` (a back-test input, not a policy)."""
+
+    type = "gdp_path"
+    summary = "observed nominal GDP (World Bank, current USD) sets output each year (back-tests)"
+    policy = False
+    fields = (
+        ID, YEAR,
+        Field("until", "int", doc="last year of the path"),
+        Field("countries", "countries", doc="economies whose output follows the observed path"),
+    )
+
+    def apply(self, model: Any) -> None:
+        model.add_output_path(model.resolve_countries(self.countries), int(self.until))
+
+
 def exclusive_fields(policy_type: str, values: dict[str, Any]) -> str | None:
     """Cross-field rules that the per-field checks cannot express; returns a problem or None."""
     if policy_type == "tariff_change":
@@ -271,7 +292,7 @@ def exclusive_fields(policy_type: str, values: dict[str, Any]) -> str | None:
     if policy_type == "investor_budget":
         if ("factor" in values) == ("budget_bn" in values):
             return "exactly one of 'factor' or 'budget_bn'"
-    if policy_type == "investment_programme" and values["until"] < values["year"]:
+    if policy_type in ("investment_programme", "gdp_path") and values["until"] < values["year"]:
         return f"'until' ({values['until']}) not before 'year' ({values['year']})"
     if policy_type == "fta" and len(set(values["countries"])) < 2:
         return "at least two different countries in 'countries'"

@@ -54,12 +54,24 @@ def write_run(sim: Simulation, target: str | Path) -> None:
         (tmp / "manifest.json").write_text(json.dumps(manifest(sim, timings), indent=2))
 
 
-def write_comparison(a: Run, b: Run, out: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Write comparison tables (CSV) and figures (PNG) of run b against run a to ``out``."""
+def write_tables(out: str | Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Write CSV tables into ``out`` atomically."""
+    with atomic_dir(out) as tmp:
+        for name, table in tables.items():
+            table.to_csv(tmp / name, index=False)
+
+
+def write_comparison(a: Run, b: Run, out: str | Path,
+                     extra: dict[str, pd.DataFrame] | None = None
+                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write comparison tables (CSV) and figures (PNG) of run b against run a to ``out``, with
+    any extra tables (e.g. intervals over seeds, a decomposition)."""
     per_country, region = compare(a, b)
     world = load_world()
     lac = world.lac
     with atomic_dir(out) as tmp:
+        for name, table in (extra or {}).items():
+            table.to_csv(tmp / name, index=False)
         per_country.to_csv(tmp / "countries_change.csv", index=False)
         region.to_csv(tmp / "region_change.csv", index=False)
         fig, ax = plt.subplots(figsize=(8, 5))

@@ -16,10 +16,35 @@ from pathlib import Path
 
 import pandas as pd
 
+from geosim.scenario import Scenario, load_scenario
+
 RUN_FILES = ("manifest.json", "countries.parquet", "region.parquet")
 # Outcomes compared country by country (final year, percentage points for shares).
 COMPARED = ("china_trade_share", "china_export_share", "china_import_share", "us_trade_share",
             "us_export_share", "us_import_share", "partner_hhi_exports", "china_fdi_share")
+
+
+@dataclass(frozen=True)
+class ComparisonInput:
+    """One side of a comparison: a scenario with its parameters and seed (from a run directory's
+    manifest, or a scenario name or file with the defaults)."""
+
+    name: str
+    scenario: Scenario
+    parameters: dict | None
+    seed: int
+
+
+def comparison_input(source: str | Path) -> ComparisonInput:
+    """Read a run directory's scenario, parameters and seed, or load a scenario by name/path."""
+    path = Path(source)
+    if not path.is_dir():
+        spec = load_scenario(source)
+        return ComparisonInput(spec.name, spec, None, 0)
+    manifest = read_run(path).manifest
+    stored = manifest.get("scenario_path")
+    spec = load_scenario(stored if stored and Path(stored).is_file() else manifest["scenario"])
+    return ComparisonInput(spec.name, spec, dict(manifest["parameters"]), int(manifest["seed"]))
 
 
 class RunDirError(ValueError):

@@ -155,4 +155,16 @@ def load_world() -> World:
 
 from geosim.data.synthetic import synthetic_world  # noqa: E402  (needs World)
 
-__all__ = ["INDICATORS", "PROVENANCES", "World", "load_world", "read_world", "synthetic_world"]
+__all__ = ["INDICATORS", "PROVENANCES", "World", "load_world", "observed_gdp", "read_world",
+           "synthetic_world"]
+
+
+@lru_cache(maxsize=1)
+def observed_gdp() -> dict[tuple[str, int], float]:
+    """Observed GDP (World Bank, current USD) by (iso3, year) from the shipped sources (empty
+    when the table is not shipped)."""
+    path = SOURCES_DIR / "gdp_current_usd_2010_2023.csv"
+    if not path.is_file():
+        return {}
+    table = pd.read_csv(path).dropna(subset=["gdp_usd"])
+    return {(r.iso3, int(r.year)): float(r.gdp_usd) for r in table.itertuples()}
