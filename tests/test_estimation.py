@@ -8,6 +8,7 @@ import pytest
 
 from geosim.estimation import (
     TREND_PATH,
+    aggregate_eu,
     estimate_china_lac_trend,
     estimate_trend_terms,
     load_panel,
@@ -99,3 +100,16 @@ def test_parameter_default_is_the_stored_pooled_estimate() -> None:
     assert p.low == pytest.approx(p.default - 2 * se, abs=1e-3)
     assert p.high == pytest.approx(p.default + 2 * se, abs=1e-3)
     assert f"SE {se:.3f}" in p.source
+
+
+def test_eu_aggregation_sums_members_and_drops_intra_eu_flows() -> None:
+    panel = pd.DataFrame([
+        ("DEU", "MEX", 2012, 10.0, "EU - Mexico"), ("POL", "MEX", 2012, 2.0, ""),
+        ("DEU", "FRA", 2012, 50.0, "EC/EU"), ("MEX", "DEU", 2012, 4.0, "EU - Mexico"),
+        ("MEX", "CHN", 2012, 3.0, ""),
+    ], columns=["exporter", "importer", "year", "exports_usd", "agreement"])
+    out = aggregate_eu(panel).set_index(["exporter", "importer"])
+    assert out.loc[("EUU", "MEX"), "exports_usd"] == 12.0
+    assert out.loc[("EUU", "MEX"), "agreement"] == "EU - Mexico"  # the largest member flow's
+    assert out.loc[("MEX", "EUU"), "exports_usd"] == 4.0
+    assert ("EUU", "EUU") not in out.index and len(out) == 3

@@ -179,6 +179,47 @@ def trend_table(panel: pd.DataFrame | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+EU27 = frozenset({"AUT", "BGR", "BLX", "CYP", "CZE", "DEU", "DNK", "ESP", "EST", "FIN", "FRA",
+                  "GRC", "HRV", "HUN", "IRL", "ITA", "LTU", "LVA", "MLT", "NLD", "POL", "PRT",
+                  "ROM", "SVK", "SVN", "SWE"})
+
+
+def aggregate_eu(panel: pd.DataFrame, code: str = "EUU") -> pd.DataFrame:
+    """The panel with the EU-27 members summed into one economy (intra-EU flows dropped); an
+    aggregated pair takes the agreement of its largest member flow."""
+    d = panel.copy()
+    for side in ("exporter", "importer"):
+        d[side] = d[side].where(~d[side].isin(EU27), code)
+    d = d[d["exporter"] != d["importer"]].sort_values("exports_usd", ascending=False)
+    keys = ["exporter", "importer", "year"]
+    out = d.groupby(keys, as_index=False).agg(exports_usd=("exports_usd", "sum"),
+                                              agreement=("agreement", "first"))
+    return out.sort_values(keys, ignore_index=True)
+
+
+def robustness_table(panel: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The pooled trend under variations of sample and partner (docs/validation.md):
+    variant, estimate, se, n_obs. Placebos replace China by another economy."""
+    panel = load_panel() if panel is None else panel
+    intra_eu = panel["exporter"].isin(EU27) & panel["importer"].isin(EU27)
+    no_mex = (panel["exporter"] != "MEX") & (panel["importer"] != "MEX")
+    variants = [
+        ("baseline", panel, "CHN"),
+        ("years 2000-2008 only", panel[panel["year"] <= 2008], "CHN"),
+        ("without intra-EU pairs", panel[~intra_eu], "CHN"),
+        ("EU-27 aggregated into one economy", aggregate_eu(panel), "CHN"),
+        ("without Mexico", panel[no_mex], "CHN"),
+        ("placebo: US <-> Latin America", panel, "USA"),
+        ("placebo: Japan <-> Latin America", panel, "JPN"),
+        ("placebo: Korea <-> Latin America", panel, "KOR"),
+    ]
+    rows = []
+    for label, data, partner in variants:
+        e = estimate_china_lac_trend(data, china=partner)
+        rows.append({"variant": label, "estimate": e.estimate, "se": e.se, "n_obs": e.n_obs})
+    return pd.DataFrame(rows)
+
+
 def write_trend_estimate(path: Path | str = TREND_PATH,
                          panel: pd.DataFrame | None = None) -> pd.DataFrame:
     """Estimate every specification on the shipped panel and store the table as CSV."""
