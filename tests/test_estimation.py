@@ -113,3 +113,12 @@ def test_eu_aggregation_sums_members_and_drops_intra_eu_flows() -> None:
     assert out.loc[("EUU", "MEX"), "agreement"] == "EU - Mexico"  # the largest member flow's
     assert out.loc[("MEX", "EUU"), "exports_usd"] == 4.0
     assert ("EUU", "EUU") not in out.index and len(out) == 3
+
+
+def test_trend_after_2023_is_a_share() -> None:
+    from geosim.parameters import ParameterError, resolve
+
+    assert resolve({"trend_after_2023": 1.0})["trend_after_2023"] == 1.0
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ParameterError, match="'trend_after_2023' must be in \\[0, 1\\]"):
+            resolve({"trend_after_2023": bad})
