@@ -3,7 +3,8 @@
 Owns the PPML structural-gravity estimate behind the parameter `china_lac_trend`: the panel it
 reads (`data/sources/history/gravity_panel_2000_2012.csv`, a curated copy of UN Comtrade
 exporter-reported flows, see SOURCES.md), the specification, and the stored result
-(`data/sources/history/china_lac_trend.csv`) that the parameter table cites.
+(`data/sources/history/china_lac_trend.csv`) that the parameter table cites, and the
+robustness checks reported in docs/validation.md.
 
 Specification (Yotov et al. 2016, ch. 1-2): X_ijt = exp(α_it + μ_jt + η_ij + β·trend_ijt +
 ρ·RTA_ijt + π·PSA_ijt) · ε, estimated by Poisson pseudo-maximum likelihood with exporter-year,
