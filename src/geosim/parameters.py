@@ -117,6 +117,18 @@ _TABLE = [
     Parameter("growth_shift_pp", 0.0, -1.0, 1.0, "pp/year",
               "DESIGN §5: baseline growth ± 1 pp around medium-term projections",
               "uniform shift of every economy's baseline real growth rate"),
+    # History (issue 9 §4): the China × Latin America trade-cost trend, estimated to 2012
+    Parameter("china_lac_trend", 0.0553, 0.0324, 0.0782, "log points/yr",
+              "PPML structural gravity (exporter-year, importer-year and pair fixed effects, "
+              "agreement dummies), UN Comtrade 2000-2012, this package's estimate (SE 0.011); "
+              "range ± 2 SE; geosim.estimation, data/sources/history/china_lac_trend.csv",
+              "yearly rise of the trade-cost term t^(1-σ) on China <-> Latin America pairs "
+              "(positive: costs fall), relative to both sides' other trade"),
+    Parameter("trend_after_2023", 0.9, 0.0, 1.0, "share kept per year",
+              "assumption: the trend fades after the last observed year (2023) with a half-life "
+              "of ≈ 6.6 years (0.9); 1 keeps the 2000-2012 rate, 0 stops it in 2024",
+              "share of the previous year's china_lac_trend rate kept each year after 2023 "
+              "(rate in 2023 + k = china_lac_trend · share^k)"),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _TABLE}
@@ -165,6 +177,8 @@ def _check_domain(p: Parameter, value: float) -> None:
         raise ParameterError(f"parameter '{p.name}' must be >= 0, got {value:g}")
     if p.name in ("logit_temperature", "project_size_bn", "rta_phase_in") and value <= 0:
         raise ParameterError(f"parameter '{p.name}' must be > 0, got {value:g}")
+    if p.name == "trend_after_2023" and not 0.0 <= value <= 1.0:
+        raise ParameterError(f"parameter 'trend_after_2023' must be in [0, 1], got {value:g}")
     if p.name == "delta" and value >= 1:
         raise ParameterError(f"parameter 'delta' must be < 1, got {value:g}")
     if p.integer and value != int(value):

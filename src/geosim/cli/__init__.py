@@ -12,7 +12,8 @@ import sys
 from geosim import __version__
 
 # Sub-command modules, in the order `geosim --help` lists them.
-COMMANDS = ["run", "compare", "validate", "list", "sweep", "analyze", "viz", "ge", "data", "demo"]
+COMMANDS = ["run", "compare", "backtest", "validate", "list", "sweep", "analyze", "viz", "ge",
+            "data", "demo"]
 
 
 class UserError(Exception):

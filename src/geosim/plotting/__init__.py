@@ -140,3 +140,35 @@ def save_figure(fig: plt.Figure, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def backtest_scatter(table: pd.DataFrame, indicator: str, ax: Axes | None = None) -> Axes:
+    """Simulated (filled) and persistence (2012, hollow) shares against observed 2023, in %,
+    for one indicator of a back-test skill table, with the 45° line (a perfect forecast)."""
+    ax = ax or plt.gca()
+    rows = table[table["indicator"] == indicator]
+    observed = 100 * rows["observed_2023"]
+    color = CHINA_COLOR if indicator.startswith("china") else US_COLOR
+    top = max(1.0, float(np.nanmax(100 * rows[["observed_2012", "observed_2023",
+                                                  "simulated_2023"]].to_numpy(), initial=0)))
+    ax.plot([0, top * 1.05], [0, top * 1.05], color="0.5", lw=1, ls="--", label="45°")
+    ax.scatter(observed, 100 * rows["observed_2012"], facecolors="none", edgecolors="0.4",
+               s=28, label="persistence (2012)")
+    ax.scatter(observed, 100 * rows["simulated_2023"], color=color, s=28, label="simulated")
+    for code, x, y in zip(rows["iso3"], observed, 100 * rows["simulated_2023"], strict=True):
+        ax.annotate(code, (x, y), fontsize=6, xytext=(2, 2), textcoords="offset points")
+    ax.set_xlabel("observed 2023 (%)")
+    ax.set_ylabel("forecast for 2023 (%)")
+    ax.set_title(indicator.replace("_", " "))
+    ax.grid(alpha=0.3)
+    return ax
+
+
+def backtest_figure(table: pd.DataFrame, path: Path) -> Path:
+    """The four indicators' back-test scatters in one PNG."""
+    indicators = list(dict.fromkeys(table["indicator"]))
+    fig, axes = plt.subplots(2, 2, figsize=(10, 9))
+    for ax, indicator in zip(axes.flat, indicators, strict=False):
+        backtest_scatter(table, indicator, ax)
+    axes.flat[0].legend(fontsize=8, loc="upper left")
+    return save_figure(fig, path)
