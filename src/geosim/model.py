@@ -30,6 +30,8 @@ from geosim.scenario import Scenario, ScenarioError, load_scenario
 
 # Alignment target: weight of trade ties (the rest is finance ties). Model assumption.
 TRADE_WEIGHT_IN_ALIGNMENT = 0.7
+# Last year of observed data: the China × Latin America trend fades after it.
+LAST_OBSERVED = 2023
 # Observed output paths (gdp_path events) are met to this relative tolerance.
 OUTPUT_PATH_TOL = 1e-9
 # Business-as-usual reference models kept per process (a sweep's runs share them).
@@ -507,9 +509,19 @@ class GeoModel(mesa.Model):
         demand = eq.imr ** (sigma - 1.0) * eq.expenditure / world
         return (weights * cost ** (1.0 - sigma)) @ demand
 
-    def _trend_factor(self) -> np.ndarray | float:
-        """China × Latin America trade-cost trend (estimated on 2000-2012; see parameters)."""
-        return 1.0
+    def _trend_factor(self) -> np.ndarray:
+        """China × Latin America trade-cost trend since the base year: t̂ = exp(−T/(σ−1)) on
+        China <-> Latin America pairs, T the sum of the yearly rates (`china_lac_trend` up to
+        the last observed year, then fading by `trend_after_2023` per year)."""
+        p = self.params
+        factor = np.ones((len(self.world.iso3), len(self.world.iso3)))
+        total = sum(p["china_lac_trend"] * p["trend_after_2023"] ** max(y - LAST_OBSERVED, 0)
+                    for y in range(self.start + 1, self.year + 1))
+        if total:
+            change = np.exp(-total / (p["sigma"] - 1.0))
+            factor[self.china, self.world.is_lac] = change
+            factor[self.world.is_lac, self.china] = change
+        return factor
 
     def _endowment(self) -> np.ndarray:
         """Output quantity change q̂: growth × productivity from investment × shocks."""
