@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
@@ -104,7 +105,8 @@ class GeoModel(mesa.Model):
         for k, inv in enumerate(self.investors.values()):
             if inv.home is not None:
                 self._sources.setdefault(inv.home, []).append(k)
-        self.stock = self._initial_stocks()
+        self._template = _template(w, self.start, self.end)
+        self.stock = self._template.stock.copy()
         self.blocs: dict[str, TradeBloc] = {}
         self._scheduled_entries: dict[int, list[tuple[str, str]]] = {}
         self.agreements = AgreementState(w.tariff, self._build_blocs())
@@ -115,7 +117,7 @@ class GeoModel(mesa.Model):
         # scenario's policies (same seed): with no policy they are exactly zero.
         self.reference = _business_as_usual(self)
 
-        self.trade_graph = self._build_graph()
+        self._graph: nx.DiGraph | None = None  # built when first read (see `trade_graph`)
         self._records: list[dict[str, Any]] = []
         # Seconds spent per phase over all steps (engine, agents and state updates, recording).
         self.timings = {"engine_s": 0.0, "agents_s": 0.0, "record_s": 0.0}
@@ -152,7 +154,8 @@ class GeoModel(mesa.Model):
         self.equilibrium, self.price, self.flows = eq, eq.price, eq.flows
         self.real_output = eq.real_output
         self.market_access = self._foreign_market_access(cost, eq)
-        self._update_graph()
+        if self._graph is not None:  # someone looks at the graph: keep it current
+            self._update_graph()
         self._set_alignment()
         t3 = time.perf_counter()
         self._record(eq.real_output, eq.welfare)  # 6. outcomes
@@ -171,6 +174,17 @@ class GeoModel(mesa.Model):
         return self
 
     # -- levers the policies pull ------------------------------------------------------------
+
+    @property
+    def trade_graph(self) -> nx.DiGraph:
+        """The trade graph: countries as nodes (name, lon, lat, gdp, blocs), directed edges with
+        this year's flow, tariff, distance and shared blocs. Built when first read, then
+        rewritten in place every year (models nobody looks at skip it)."""
+        if self._graph is None:
+            self._build_graph()
+            if self.equilibrium is not None:
+                self._update_graph()
+        return self._graph
 
     @property
     def tariff(self) -> np.ndarray:
@@ -307,10 +321,8 @@ class GeoModel(mesa.Model):
         real_gdp = w.gdp * self.real_output
         size = np.log(real_gdp / real_gdp[lac].sum())
         access = np.log(self.market_access)
-        ret = investment.zscore(w.growth, lac)
-        risk = np.zeros(len(w.iso3))
-        risk[[self.index(c) for c in SANCTIONED if c in w.iso3]] = investor.profile.sanction_risk
-        risk[[self.index(c) for c in FRAGILE if c in w.iso3]] = 1.0
+        ret = self._template.growth_score
+        risk = self._template.risk[investor.number]
         sign = {"USA": 1.0, "CHN": -1.0}.get(investor.profile.home, 0.0)
         align = sign * np.array([c.alignment for c in self.countries])
         own = self.stock[investor.number].sum(axis=1)
@@ -364,47 +376,14 @@ class GeoModel(mesa.Model):
 
     # -- internals -------------------------------------------------------------------------
 
-    def _initial_stocks(self) -> np.ndarray:
-        """Base-year stocks by investor × host × sector, split by each investor's sector mix."""
-        w = self.world
-        stock = np.zeros((len(self.investors), len(w.iso3), len(SECTORS)))
-        inv = w.investment
-        for k, prof in enumerate(INVESTOR_PROFILES):
-            rows = inv[(inv["source"] == prof.stock_source) & (inv["kind"] == prof.stock_kind)]
-            for host, value in rows.groupby("host")["value_usd"].sum().items():
-                if host in w.iso3:
-                    stock[k, w.index(host)] = value * np.asarray(prof.sector_mix)
-        return stock
-
     def _build_blocs(self) -> np.ndarray:
-        """Trade-bloc agents from the world's memberships; later entries are scheduled.
-
-        Only agreements with tariff preferences count (see `policies.trade_agreements`).
-        Returns the pairs that share an agreement in the base year.
-        """
-        w = self.world
-        n = len(w.iso3)
-        m = trade_agreements(w.memberships)
-        for name, rows in m.groupby("bloc", sort=True):
-            rows = rows[rows["iso3"].isin(w.iso3) & rows["entry_year"].notna()]
-            members = {r.iso3: int(r.entry_year) for r in rows.itertuples()
-                       if int(r.entry_year) <= self.start}
-            for r in rows.itertuples():
-                if self.start < int(r.entry_year) <= self.end:
-                    self._scheduled_entries.setdefault(int(r.entry_year), []).append((r.iso3, name))
-            kind = str(rows["bloc_type"].iloc[0]) if len(rows) else "FTA"
-            cet = None
-            if kind.lower().startswith("customs union") and members:
-                idx = [self.index(c) for c in members]
-                outsiders = np.setdiff1d(np.arange(n), idx)
-                cet = float(np.asarray(w.tariff)[np.ix_(outsiders, idx)].mean())
-            self.blocs[name] = TradeBloc(self, name, kind, members,
-                                         self._leader(list(members) or list(rows["iso3"])), cet)
-        agreed = np.zeros((n, n), dtype=bool)
-        for bloc in self.blocs.values():
-            idx = [self.index(c) for c in bloc.members]
-            agreed[np.ix_(idx, idx)] = True
-        return agreed
+        """Trade-bloc agents from the world's memberships (derived once per world, see
+        `_template`); later entries are scheduled. Returns the pairs that share an agreement in
+        the base year."""
+        for name, kind, members, leader, cet in self._template.blocs:
+            self.blocs[name] = TradeBloc(self, name, kind, members, leader, cet)
+        self._scheduled_entries = {y: list(v) for y, v in self._template.scheduled.items()}
+        return self._template.agreed
 
     def _decide_applications(self) -> None:
         """Decide every application of this year on the same state, then admit together."""
@@ -452,11 +431,7 @@ class GeoModel(mesa.Model):
         np.fill_diagonal(self.tariff, 0.0)
 
     def _leader(self, members: list[str]) -> str:
-        for leader in ("USA", "CHN", "EUU"):
-            if leader in members:
-                return leader
-        known = [m for m in members if m in self.world.iso3]
-        return max(known, key=lambda c: self.world.gdp[self.index(c)]) if known else ""
+        return _leader(self.world, members)
 
     def _set_output_targets(self) -> None:
         """Output targets of this year from the observed GDP paths in force."""
@@ -503,9 +478,9 @@ class GeoModel(mesa.Model):
         Σ_j≠i (X⁰_ij / X⁰_i) t̂_ij^(1−σ) P̂_j^(σ−1) Ê_j / Ê_world (Redding & Venables 2004; the
         home market is in the investors' market-size term)."""
         sigma = self.params["sigma"]
-        base = metrics.international(self.world.flows)
-        weights = base / base.sum(axis=1, keepdims=True)
-        world = (eq.expenditure * self.world.flows.sum(axis=0)).sum() / self.world.flows.sum()
+        t = self._template
+        weights = t.access_weights
+        world = (eq.expenditure * t.absorption).sum() / t.total_flows
         demand = eq.imr ** (sigma - 1.0) * eq.expenditure / world
         return (weights * cost ** (1.0 - sigma)) @ demand
 
@@ -577,14 +552,12 @@ class GeoModel(mesa.Model):
                 country.update_alignment(float(target[country.index]))
 
     def _finance_by_home(self, home: str) -> np.ndarray:
-        ks = [k for k, inv in enumerate(self.investors.values()) if inv.profile.home == home]
-        return self.stock[ks].sum(axis=(0, 2))
+        return self.stock[self._template.by_home[home]].sum(axis=(0, 2))
 
     def _record(self, real_output: np.ndarray, welfare: np.ndarray) -> None:
         w = self.world
         gdp = w.gdp * (self.equilibrium.output if self.equilibrium else 1.0)
-        official = [k for k, p in enumerate(INVESTOR_PROFILES)
-                    if p.home == "CHN" and p.stock_kind == "official_finance"]
+        official = self._template.china_official
         self._records.append({
             "year": self.year,
             "flows": self.flows,
@@ -624,7 +597,7 @@ class GeoModel(mesa.Model):
         self._edge_views = [(graph.edges[w.iso3[i], w.iso3[j]], i, j)
                             for i in range(n) for j in range(n) if i != j]
         self._node_views = [graph.nodes[iso] for iso in w.iso3]
-        self.trade_graph = graph
+        self._graph = graph
         self._refresh_bloc_edges()
         return graph
 
@@ -661,6 +634,101 @@ def _balance(us: np.ndarray, china: np.ndarray) -> np.ndarray:
 def _world_for(year: int) -> World:
     """The embedded world of a base year."""
     return load_world() if year == load_world().base_year else load_world(year)
+
+
+def _leader(world: World, members: list[str]) -> str:
+    """A bloc's leader: the US, China or the EU if a member, else its largest economy."""
+    for leader in ("USA", "CHN", "EUU"):
+        if leader in members:
+            return leader
+    known = [m for m in members if m in world.iso3]
+    return max(known, key=lambda c: world.gdp[world.index(c)]) if known else ""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Template:
+    """What every model of one world and horizon starts from, derived once (read-only: models
+    copy what they change)."""
+
+    blocs: tuple[tuple[str, str, dict[str, int], str, float | None], ...]  # name, kind, ...
+    scheduled: dict[int, tuple[tuple[str, str], ...]]  # year -> (iso3, bloc) entering then
+    agreed: np.ndarray  # pairs sharing an agreement in the base year
+    stock: np.ndarray  # base-year stocks, investor × host × sector
+    risk: np.ndarray  # political risk of each host for each investor
+    growth_score: np.ndarray  # winsorised z-score of baseline growth over the region
+    access_weights: np.ndarray  # base-year export shares by destination (no home market)
+    absorption: np.ndarray  # base-year spending of each economy
+    total_flows: float
+    by_home: dict[str, list[int]]  # investors by home economy
+    china_official: list[int]  # Chinese official lenders
+
+
+# World -> {(start, end): template}; an entry lives as long as its world.
+_TEMPLATES: weakref.WeakKeyDictionary[World, dict[tuple[int, int], _Template]] = (
+    weakref.WeakKeyDictionary())
+
+
+def _template(world: World, start: int, end: int) -> _Template:
+    """The template of a world and horizon, built on first use and then shared."""
+    per_world = _TEMPLATES.setdefault(world, {})
+    if (start, end) not in per_world:
+        per_world[(start, end)] = _build_template(world, start, end)
+    return per_world[(start, end)]
+
+
+def _build_template(w: World, start: int, end: int) -> _Template:
+    """Blocs from the world's memberships (only agreements with tariff preferences count, see
+    `policies.trade_agreements`; entries after ``start`` are scheduled up to ``end``), base-year
+    stocks split by each investor's sector mix, and the base-year arrays the yearly work uses."""
+    n = len(w.iso3)
+    blocs, scheduled = [], {}
+    m = trade_agreements(w.memberships)
+    for name, rows in m.groupby("bloc", sort=True):
+        rows = rows[rows["iso3"].isin(w.iso3) & rows["entry_year"].notna()]
+        entries = list(zip(rows["iso3"], rows["entry_year"].astype(int), strict=True))
+        members = {iso: int(year) for iso, year in entries if year <= start}
+        for iso, year in entries:
+            if start < year <= end:
+                scheduled.setdefault(int(year), []).append((iso, name))
+        kind = str(rows["bloc_type"].iloc[0]) if len(rows) else "FTA"
+        cet = None
+        if kind.lower().startswith("customs union") and members:
+            idx = [w.index(c) for c in members]
+            outsiders = np.setdiff1d(np.arange(n), idx)
+            cet = float(np.asarray(w.tariff)[np.ix_(outsiders, idx)].mean())
+        blocs.append((name, kind, members,
+                      _leader(w, list(members) or list(rows["iso3"])), cet))
+    agreed = np.zeros((n, n), dtype=bool)
+    for _, _, members, _, _ in blocs:
+        idx = [w.index(c) for c in members]
+        agreed[np.ix_(idx, idx)] = True
+    stock = np.zeros((len(INVESTOR_PROFILES), n, len(SECTORS)))
+    inv = w.investment
+    for k, prof in enumerate(INVESTOR_PROFILES):
+        rows = inv[(inv["source"] == prof.stock_source) & (inv["kind"] == prof.stock_kind)]
+        for host, value in rows.groupby("host")["value_usd"].sum().items():
+            if host in w.iso3:
+                stock[k, w.index(host)] = value * np.asarray(prof.sector_mix)
+    risk = np.zeros((len(INVESTOR_PROFILES), n))
+    for k, prof in enumerate(INVESTOR_PROFILES):
+        risk[k, [w.index(c) for c in SANCTIONED if c in w.iso3]] = prof.sanction_risk
+        risk[k, [w.index(c) for c in FRAGILE if c in w.iso3]] = 1.0
+    base = metrics.international(w.flows)
+    by_home: dict[str, list[int]] = {}
+    for k, prof in enumerate(INVESTOR_PROFILES):
+        by_home.setdefault(prof.home, []).append(k)
+    arrays = (agreed, stock, risk)
+    for a in arrays:
+        a.setflags(write=False)
+    return _Template(
+        blocs=tuple(blocs), scheduled={y: tuple(v) for y, v in scheduled.items()},
+        agreed=agreed, stock=stock, risk=risk,
+        growth_score=investment.zscore(w.growth, w.is_lac),
+        access_weights=base / base.sum(axis=1, keepdims=True),
+        absorption=w.flows.sum(axis=0), total_flows=w.flows.sum(),
+        by_home=by_home,
+        china_official=[k for k, p in enumerate(INVESTOR_PROFILES)
+                        if p.home == "CHN" and p.stock_kind == "official_finance"])
 
 
 _REFERENCES: OrderedDict[tuple, GeoModel] = OrderedDict()
