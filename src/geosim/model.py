@@ -349,24 +349,61 @@ class GeoModel(mesa.Model):
         """Outcomes of the current year, one row per country (index: iso3)."""
         return self._country_frame(self._records[-1]).set_index("iso3")
 
-    def countries_frame(self) -> pd.DataFrame:
-        """Outcomes of every recorded year, one row per country-year."""
-        return pd.concat([self._country_frame(r) for r in self._records], ignore_index=True)
+    def countries_frame(self, until: int | None = None) -> pd.DataFrame:
+        """Outcomes of every recorded year (up to ``until``), one row per country-year."""
+        records = self._records_until(until)
+        iso = np.array(self.world.iso3)
+        data: dict[str, Any] = {
+            "year": np.repeat(np.array([r["year"] for r in records], dtype=np.int64), len(iso)),
+            "iso3": np.tile(iso, len(records)),
+        }
+        for key in records[0]["countries"]:
+            data[key] = np.concatenate([r["countries"][key] for r in records])
+        for key in ("top_export_partner", "top_import_partner"):
+            data[key] = iso[data[key]]
+        return pd.DataFrame(data)
 
-    def region_frame(self) -> pd.DataFrame:
-        """Latin America & Caribbean aggregates, one row per recorded year."""
-        return pd.DataFrame([{"year": r["year"], **r["region"]} for r in self._records])
+    def region_frame(self, until: int | None = None) -> pd.DataFrame:
+        """Latin America & Caribbean aggregates, one row per recorded year (up to ``until``)."""
+        return pd.DataFrame([{"year": r["year"], **r["region"]}
+                             for r in self._records_until(until)])
 
-    def flows_frame(self) -> pd.DataFrame:
+    def flows_frame(self, until: int | None = None) -> pd.DataFrame:
         """Bilateral flows of every recorded year (year, exporter, importer, value), USD."""
         iso = np.array(self.world.iso3)
         n = len(iso)
         frames = [
             pd.DataFrame({"year": r["year"], "exporter": np.repeat(iso, n),
                           "importer": np.tile(iso, n), "value": r["flows"].ravel()})
-            for r in self._records
+            for r in self._records_until(until)
         ]
         return pd.concat(frames, ignore_index=True)
+
+    def _records_until(self, until: int | None) -> list[dict[str, Any]]:
+        if until is None or self._records[-1]["year"] <= until:
+            return self._records
+        return [r for r in self._records if r["year"] <= until]
+
+    @classmethod
+    def shared_reference(cls, scenario: Scenario, *, parameters: Mapping[str, float] | None,
+                         seed: int, world: World | None) -> GeoModel | None:
+        """A business-as-usual reference this process already holds that is exactly the model
+        ``GeoModel(scenario, parameters=..., seed=seed, world=world)`` would be (a scenario
+        without policy events, same world, horizon, parameters, seed and events), or None.
+
+        A sweep's paired baseline run is its run's reference: reusing it gives the same tables
+        without simulating the same path twice.
+        """
+        spec = load_scenario(scenario)
+        if any(e.policy for e in spec.events):
+            return None
+        params = resolve({**spec.parameters, **(parameters or {})})
+        world = world or _world_for(spec.start)
+        key = _reference_key(world, spec, params, seed, spec.events)
+        model = _REFERENCES.get(key)
+        if model is not None:
+            _REFERENCES.move_to_end(key)
+        return model
 
     @property
     def decisions(self) -> list[dict]:
@@ -734,6 +771,12 @@ def _build_template(w: World, start: int, end: int) -> _Template:
 _REFERENCES: OrderedDict[tuple, GeoModel] = OrderedDict()
 
 
+def _reference_key(world: World, spec: Scenario, params: Mapping[str, float], entropy: int,
+                   events: tuple) -> tuple:
+    return (id(world), spec.start, spec.end, tuple(sorted(params.items())), entropy,
+            tuple(repr(e) for e in events))
+
+
 def _business_as_usual(model: GeoModel) -> GeoModel | None:
     """The model without the scenario's policies (same world, parameters, seed and horizon);
     None when the scenario has no policy, since it is then its own reference.
@@ -745,8 +788,7 @@ def _business_as_usual(model: GeoModel) -> GeoModel | None:
     kept = tuple(e for e in spec.events if not e.policy)
     if len(kept) == len(spec.events):
         return None
-    key = (id(model.world), spec.start, spec.end, tuple(sorted(model.params.items())),
-           model.entropy, tuple(repr(e) for e in kept))
+    key = _reference_key(model.world, spec, model.params, model.entropy, kept)
     if key in _REFERENCES:
         _REFERENCES.move_to_end(key)
         return _REFERENCES[key]

@@ -59,7 +59,11 @@ def simulate(
         raise ScenarioError(f"{spec.path or spec.name}: until: expected a year after the start "
                             f"({spec.start}) and not after the end ({spec.end}), got {until}")
     started = time.perf_counter()
-    model = GeoModel(spec, parameters=parameters, seed=seed, world=world)
+    # A scenario without policies may be the business-as-usual reference of a run just made
+    # (a sweep's paired baseline): the same model, already stepped; its tables are the same.
+    model = GeoModel.shared_reference(spec, parameters=parameters, seed=seed, world=world)
+    if model is None:
+        model = GeoModel(spec, parameters=parameters, seed=seed, world=world)
     built = time.perf_counter()
     last = model.end if until is None else min(until, model.end)
     bar = _progress_bar(last - model.year, spec.name) if progress is True else None
@@ -76,9 +80,9 @@ def simulate(
                "years": last - model.start, **model.timings}
     return Simulation(
         scenario=spec, seed=seed, parameters=dict(model.params),
-        countries=model.countries_frame(), region=model.region_frame(),
-        flows=model.flows_frame() if keep_flows else None,
-        decisions=model.decisions, timings=timings,
+        countries=model.countries_frame(last), region=model.region_frame(last),
+        flows=model.flows_frame(last) if keep_flows else None,
+        decisions=[d for d in model.decisions if d["year"] <= last], timings=timings,
     )
 
 

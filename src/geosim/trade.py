@@ -5,6 +5,7 @@ Owns the counterfactual solver (pure numpy, no Mesa), its result type and the IS
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -158,7 +159,7 @@ def solve(
         raise TradeDataError("a conditional equilibrium holds output fixed: no endowment_factor")
     if not tol > 0 or max_iter < 1:
         raise TradeDataError("tol must be > 0 and max_iter >= 1")
-    isolated = isolated_groups(x)
+    isolated = _isolated_groups_of(x.tobytes(), x.shape)
     if isolated:
         raise TradeDataError(
             f"countries {isolated[0]} (by index) trade with no one else, so their prices "
@@ -225,6 +226,13 @@ def isolated_groups(flows: np.ndarray) -> list[list[int]]:
     groups = [np.flatnonzero(label == k).tolist() for k in range(count)]
     groups.sort(key=len, reverse=True)
     return groups[1:]
+
+
+@functools.lru_cache(maxsize=16)
+def _isolated_groups_of(data: bytes, shape: tuple[int, ...]) -> list[list[int]]:
+    """`isolated_groups` of the flows with these bytes (a model solves many equilibria on the
+    same base-year flows: the check runs once per distinct matrix)."""
+    return isolated_groups(np.frombuffer(data).reshape(shape))
 
 
 class _Market:
