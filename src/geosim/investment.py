@@ -6,6 +6,7 @@ Pure numpy (no Mesa): the model's `Investor` agents and `GeoModel` call these fu
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +87,7 @@ def choice_probabilities(scores: np.ndarray, temperature: float) -> np.ndarray:
     return out
 
 
+@functools.lru_cache(maxsize=4096)  # a run and its reference draw the same numbers
 def project_uniform(entropy: int, year: int, investor: int, stream: int) -> float:
     """The uniform number that places one budget's projects in one year (common random numbers).
 

@@ -118,6 +118,7 @@ class GeoModel(mesa.Model):
         self.reference = _business_as_usual(self)
 
         self._graph: nx.DiGraph | None = None  # built when first read (see `trade_graph`)
+        self._scoring: tuple[np.ndarray, ...] | None = None  # while investors allocate
         self._records: list[dict[str, Any]] = []
         # Seconds spent per phase over all steps (engine, agents and state updates, recording).
         self.timings = {"engine_s": 0.0, "agents_s": 0.0, "record_s": 0.0}
@@ -142,7 +143,9 @@ class GeoModel(mesa.Model):
         self._set_output_targets()
         self._decide_applications()  # 2. applications, tariff responses
         self._answer_tariff_increases(np.maximum(self.tariff - tariff_before, 0.0))
-        invest = np.stack([inv.allocate() for inv in self.investors.values()])  # 3. investment
+        self._scoring = self._common_scores()  # 3. investment (shared terms fixed meanwhile)
+        invest = np.stack([inv.allocate() for inv in self.investors.values()])
+        self._scoring = None
         self.stock = (1.0 - self.params["delta"]) * self.stock + invest
         self._stock_by_year[self.year] = self.stock
         self.growth_index *= 1.0 + self.world.growth + self.params["growth_shift_pp"] / 100.0
@@ -316,21 +319,27 @@ class GeoModel(mesa.Model):
         access from the engine (tariffs faced, agreements, partners' demand and prices), growth
         prospects, political risk, alignment and path dependence shift it.
         """
-        p, w = self.params, self.world
-        lac = w.is_lac
-        real_gdp = w.gdp * self.real_output
-        size = np.log(real_gdp / real_gdp[lac].sum())
-        access = np.log(self.market_access)
-        ret = self._template.growth_score
+        p, lac = self.params, self.world.is_lac
+        common, alignment, gdp = self._scoring or self._common_scores()
         risk = self._template.risk[investor.number]
         sign = {"USA": 1.0, "CHN": -1.0}.get(investor.profile.home, 0.0)
-        align = sign * np.array([c.alignment for c in self.countries])
+        align = sign * alignment
         own = self.stock[investor.number].sum(axis=1)
-        path = investment.zscore(np.log1p(own / self._gdp_now() * 100.0), lac)
-        score = (size + p["weight_access"] * access + p["weight_return"] * ret
-                 - p["weight_risk"] * risk + p["weight_alignment"] * align
+        path = investment.zscore(np.log1p(own / gdp * 100.0), lac)
+        score = (common - p["weight_risk"] * risk + p["weight_alignment"] * align
                  + p["weight_path"] * path)
         return np.where(lac, score, -np.inf)
+
+    def _common_scores(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What every investor's host scores share this year: market size, access and growth
+        terms; alignments; current GDP."""
+        p, w = self.params, self.world
+        real_gdp = w.gdp * self.real_output
+        size = np.log(real_gdp / real_gdp[w.is_lac].sum())
+        access = np.log(self.market_access)
+        ret = self._template.growth_score
+        common = size + p["weight_access"] * access + p["weight_return"] * ret
+        return common, np.array([c.alignment for c in self.countries]), self._gdp_now()
 
     def bau_stock(self) -> np.ndarray:
         """This year's business-as-usual stocks (investor × host × sector, USD)."""
