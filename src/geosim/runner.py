@@ -5,9 +5,9 @@ Used by the CLI, sweeps, benchmarks and `geosim.reports` (which writes run direc
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +19,37 @@ from geosim.model import GeoModel
 from geosim.scenario import Scenario, ScenarioError, load_scenario
 
 
-@dataclass
 class Simulation:
-    """The outcome of one simulated scenario."""
+    """The outcome of one simulated scenario.
 
-    scenario: Scenario
-    seed: int
-    parameters: dict[str, float]
-    countries: pd.DataFrame
-    region: pd.DataFrame
-    flows: pd.DataFrame | None
-    decisions: list[dict]
-    timings: dict[str, float] = field(default_factory=dict)
+    Attributes:
+        scenario, seed, parameters: what was simulated.
+        countries: outcomes per country and year (built when first read).
+        region: Latin America & Caribbean aggregates per year.
+        flows: bilateral flows per year (None unless kept).
+        decisions: accession decisions.
+        timings: seconds per phase.
+    """
+
+    def __init__(self, scenario: Scenario, seed: int, parameters: dict[str, float],
+                 countries: pd.DataFrame | Callable[[], pd.DataFrame], region: pd.DataFrame,
+                 flows: pd.DataFrame | None, decisions: list[dict],
+                 timings: dict[str, float] | None = None):
+        self.scenario, self.seed, self.parameters = scenario, seed, parameters
+        self._countries = countries  # or what builds it (sweeps often never read it)
+        self.region, self.flows, self.decisions = region, flows, decisions
+        self.timings = timings if timings is not None else {}
+
+    @property
+    def countries(self) -> pd.DataFrame:
+        """Outcomes per country and year."""
+        if callable(self._countries):
+            self._countries = self._countries()
+        return self._countries
+
+    def __repr__(self) -> str:
+        return (f"Simulation(scenario={self.scenario.name!r}, seed={self.seed}, "
+                f"years={len(self.region)})")
 
 
 def simulate(
@@ -80,7 +99,8 @@ def simulate(
                "years": last - model.start, **model.timings}
     return Simulation(
         scenario=spec, seed=seed, parameters=dict(model.params),
-        countries=model.countries_frame(last), region=model.region_frame(last),
+        countries=functools.partial(model.countries_frame, last),
+        region=model.region_frame(last),
         flows=model.flows_frame(last) if keep_flows else None,
         decisions=[d for d in model.decisions if d["year"] <= last], timings=timings,
     )

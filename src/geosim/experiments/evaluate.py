@@ -87,19 +87,21 @@ def evaluate(context: Context, overrides: dict[str, Any], seed: int) -> tuple[di
     scenario = context.scenario.with_overrides(_as_model_values(overrides))
     simulate = resolve(context.simulate)
     extra = {"keep_flows": False} if _takes_keep_flows(simulate) else {}
-    sim = simulate(scenario, seed=seed, until=context.until, world=world(context), **extra)
-    outcomes = {o.name: reduce(path(sim, o.of, o.metric)[1], o.reduce) for o in context.outcomes}
+    sim = _Paths(simulate(scenario, seed=seed, until=context.until, world=world(context),
+                          **extra))
+    outcomes = {o.name: reduce(sim.path(o.of, o.metric)[1], o.reduce) for o in context.outcomes}
     relative = [o for o in context.outcomes if o.vs_reference]
     if relative:
         model_overrides = {k: v for k, v in overrides.items() if not k.startswith("events.")}
         reference = context.reference.with_overrides(_as_model_values(model_overrides))
-        ref = simulate(reference, seed=seed, until=context.until, world=world(context), **extra)
+        ref = _Paths(simulate(reference, seed=seed, until=context.until, world=world(context),
+                              **extra))
         for o in relative:
-            outcomes[o.name] -= reduce(path(ref, o.of, o.metric)[1], o.reduce)
+            outcomes[o.name] -= reduce(ref.path(o.of, o.metric)[1], o.reduce)
     series = {}
     for name in context.series:
         of, _, metric = name.partition(".")
-        years, values = path(sim, of, metric)
+        years, values = sim.path(of, metric)
         series[name] = (years.tolist(), values.tolist())
     return outcomes, series
 
@@ -122,6 +124,12 @@ def execute(context: Context, run_id: int, overrides: dict[str, Any], seed: int,
 
 def path(sim: Any, of: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """The yearly path (years, values) of `metric` for `region` or one country."""
+    table = _table(sim, of)
+    return table["year"].to_numpy(), table[metric].to_numpy(dtype=float)
+
+
+def _table(sim: Any, of: str) -> pd.DataFrame:
+    """The rows of `region` or one country, by year."""
     if of == "region":
         table: pd.DataFrame = sim.region
     else:
@@ -129,8 +137,21 @@ def path(sim: Any, of: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
         table = table[table["iso3"] == of]
         if table.empty:
             raise KeyError(f"country {of!r} is not in the simulated world")
-    table = table.sort_values("year")
-    return table["year"].to_numpy(), table[metric].to_numpy(dtype=float)
+    return table.sort_values("year")
+
+
+class _Paths:
+    """A simulation's yearly paths, each table selected and sorted once."""
+
+    def __init__(self, sim: Any):
+        self.sim = sim
+        self._tables: dict[str, pd.DataFrame] = {}
+
+    def path(self, of: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+        if of not in self._tables:
+            self._tables[of] = _table(self.sim, of)
+        table = self._tables[of]
+        return table["year"].to_numpy(), table[metric].to_numpy(dtype=float)
 
 
 def reduce(values: np.ndarray, how: str) -> float:
