@@ -152,6 +152,9 @@ def solve(
             equilibrium (a country's expenditure would turn non-positive).
     """
     x = np.asarray(flows, dtype=float)
+    if x.ndim != 2 or x.shape[0] != x.shape[1] or x.shape[0] == 0:
+        raise TradeDataError(f"flows must be a non-empty square matrix, got shape {x.shape}")
+    _check_flows(x.tobytes(), x.shape)  # once per distinct matrix: models solve many years
     _check_inputs(x, sigma, cost_factor, endowment_factor, reference, initial_price)
     if imbalance not in IMBALANCES:
         raise TradeDataError(f"imbalance must be one of {', '.join(IMBALANCES)}, got {imbalance!r}")
@@ -159,12 +162,6 @@ def solve(
         raise TradeDataError("a conditional equilibrium holds output fixed: no endowment_factor")
     if not tol > 0 or max_iter < 1:
         raise TradeDataError("tol must be > 0 and max_iter >= 1")
-    isolated = _isolated_groups_of(x.tobytes(), x.shape)
-    if isolated:
-        raise TradeDataError(
-            f"countries {isolated[0]} (by index) trade with no one else, so their prices "
-            "relative to the rest are undetermined: solve them separately"
-        )
     n = x.shape[0]
     sigma = float(sigma)
     t_hat = np.ones((n, n)) if cost_factor is None else np.asarray(cost_factor, dtype=float)
@@ -229,10 +226,21 @@ def isolated_groups(flows: np.ndarray) -> list[list[int]]:
 
 
 @functools.lru_cache(maxsize=16)
-def _isolated_groups_of(data: bytes, shape: tuple[int, ...]) -> list[list[int]]:
-    """`isolated_groups` of the flows with these bytes (a model solves many equilibria on the
-    same base-year flows: the check runs once per distinct matrix)."""
-    return isolated_groups(np.frombuffer(data).reshape(shape))
+def _check_flows(data: bytes, shape: tuple[int, ...]) -> None:
+    """Check baseline flows given as their bytes (cached: a failed check is not cached, it
+    raises again): entries, domestic sales, and every country linked to the others."""
+    x = np.frombuffer(data).reshape(shape)
+    _check_entries("flows", x, lambda v: np.isfinite(v) & (v >= 0), "non-negative and finite")
+    diag = np.diag(x)
+    if np.any(diag <= 0):
+        i = int(np.argmax(diag <= 0))
+        raise TradeDataError(f"flows[{i}, {i}] (domestic sales of country index {i}) must be > 0")
+    isolated = isolated_groups(x)
+    if isolated:
+        raise TradeDataError(
+            f"countries {isolated[0]} (by index) trade with no one else, so their prices "
+            "relative to the rest are undetermined: solve them separately"
+        )
 
 
 class _Market:
@@ -426,14 +434,7 @@ def _foreign_change(new: np.ndarray, old: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _check_inputs(x, sigma, cost_factor, endowment_factor, reference, initial_price) -> None:
-    if x.ndim != 2 or x.shape[0] != x.shape[1] or x.shape[0] == 0:
-        raise TradeDataError(f"flows must be a non-empty square matrix, got shape {x.shape}")
     n = x.shape[0]
-    _check_entries("flows", x, lambda v: np.isfinite(v) & (v >= 0), "non-negative and finite")
-    diag = np.diag(x)
-    if np.any(diag <= 0):
-        i = int(np.argmax(diag <= 0))
-        raise TradeDataError(f"flows[{i}, {i}] (domestic sales of country index {i}) must be > 0")
     if not isinstance(sigma, int | float | np.number) or not np.isfinite(sigma) or sigma <= 1:
         raise TradeDataError(f"sigma must be a number > 1, got {sigma!r}")
     for name, value, shape in (
