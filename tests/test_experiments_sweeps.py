@@ -17,7 +17,17 @@ import pandas as pd
 import pytest
 
 from geosim.cli import main as cli
-from geosim.experiments import SweepError, load, load_series, run_seed, run_sweep
+from geosim.experiments import (
+    SweepError,
+    design,
+    load,
+    load_series,
+    load_sweep,
+    prepare,
+    run_seed,
+    run_sweep,
+)
+from geosim.experiments.evaluate import evaluate
 from geosim.experiments.plots import fan, new_axes
 from test_experiments_hooks import exit_on_seed, raise_on_sample
 
@@ -93,11 +103,23 @@ def test_load_returns_one_row_per_run_with_parameters_and_outcomes(reference, sw
     assert (final == df.set_index("run_id")["china_share"]).all()
 
 
-def test_the_same_seed_gives_the_same_outcomes_and_seeds_matter(reference):
+def test_the_same_seed_gives_the_same_outcomes_and_seeds_matter(reference, sweep_file):
     _, df = reference
     by_sample = df.groupby("sample_id")
     assert (by_sample["seed"].nunique() == 2).all()
+    # the same sample with the same seed, run again here (another process, other runs before
+    # it), gives exactly the outcomes the sweep's workers recorded
+    spec = load_sweep(sweep_file)
+    context, values = prepare(spec).context, design(spec).values
+    outcomes = ["china_share", "china_change", "chl_china"]
+    for row in df.iloc[[0, 1, 17, 58]].itertuples():
+        again, _ = evaluate(context, values[row.sample_id], int(row.seed))
+        assert [again[o] for o in outcomes] == [getattr(row, o) for o in outcomes]
+    # the same sample with another seed gives other outcomes
+    other, _ = evaluate(context, values[0], int(df["seed"].iloc[0]) + 1)
+    assert other["china_share"] != df["china_share"].iloc[0]
     # replicates of one sample differ only by seed; the design is what moves the outcome most
+    assert (by_sample["china_share"].nunique() == 2).any()
     assert df["china_share"].std() > by_sample["china_share"].std().mean()
 
 

@@ -258,3 +258,41 @@ def test_accession_event_sets_the_blocs_rule_and_rules_of_origin_cost():
     assert strict.origin_cost[usa, ecu] == 1.0  # members' goods carry no origin cost
     share = {m: m.country_metrics().loc["ECU", "china_import_share"] for m in (plain, strict)}
     assert share[strict] < share[plain]
+
+
+def test_models_of_one_world_share_its_template_and_change_only_their_own_state():
+    import dataclasses
+
+    world = load_world()
+    a = GeoModel("baseline", seed=2, world=world)
+    assert GeoModel("pivot", seed=2, world=world)._template is a._template
+    chl, usa = pair(a, "CHL", "USA")
+    ecu = a.index("ECU")
+    a.join(a.blocs["USMCA"], "ECU", None)
+    a.shock_output(["ECU"], -20)
+    a.run(2026)
+    assert "ECU" in a.blocs["USMCA"].members and a.agreements.has_agreement()[ecu, usa]
+    # a model built afterwards on the same world starts from the untouched base year: it runs
+    # exactly as a model on a copy of the world (a template of its own)
+    b = GeoModel("baseline", seed=2, world=world)
+    c = GeoModel("baseline", seed=2, world=dataclasses.replace(world))
+    assert c._template is not b._template
+    assert "ECU" not in b.blocs["USMCA"].members and not b.agreements.has_agreement()[ecu, usa]
+    assert b.agreements.has_agreement()[chl, usa]
+    b.run(2027), c.run(2027)
+    pd.testing.assert_frame_equal(b.countries_frame(), c.countries_frame(), check_exact=True)
+    assert np.array_equal(b.stock, c.stock)
+
+
+def test_an_unread_trade_graph_is_built_current_when_first_read():
+    join = scenario([{"type": "bloc_accession", "year": 2025, "bloc": "USMCA",
+                      "countries": ["ECU"], "decide": False}], end=2030)
+    model = GeoModel(join, seed=1).run(2027)
+    graph = model.trade_graph
+    ecu, usa = pair(model, "ECU", "USA")
+    assert graph.edges["ECU", "USA"]["flow"] == model.flows[ecu, usa]
+    assert graph.edges["USA", "ECU"]["tariff"] == model.tariff[usa, ecu] == 0
+    assert "USMCA" in graph.edges["ECU", "USA"]["shared_blocs"]
+    assert graph.nodes["ECU"]["gdp"] == WORLD.gdp[ecu] * model.equilibrium.output[ecu]
+    model.step()
+    assert model.trade_graph is graph and graph.edges["ECU", "USA"]["flow"] == model.flows[ecu, usa]
