@@ -366,8 +366,9 @@ class GeoModel(mesa.Model):
             "year": np.repeat(np.array([r["year"] for r in records], dtype=np.int64), len(iso)),
             "iso3": np.tile(iso, len(records)),
         }
-        for key in records[0]["countries"]:
-            data[key] = np.concatenate([r["countries"][key] for r in records])
+        countries = [self._countries_of(r) for r in records]
+        for key in countries[0]:
+            data[key] = np.concatenate([c[key] for c in countries])
         for key in ("top_export_partner", "top_import_partner"):
             data[key] = iso[data[key]]
         return pd.DataFrame(data)
@@ -601,28 +602,37 @@ class GeoModel(mesa.Model):
         return self.stock[self._template.by_home[home]].sum(axis=(0, 2))
 
     def _record(self, real_output: np.ndarray, welfare: np.ndarray) -> None:
+        """Record the year: region outcomes now, country outcomes from the kept inputs when
+        first asked for (`_countries_of`; sweeps mostly read the region only)."""
         w = self.world
-        gdp = w.gdp * (self.equilibrium.output if self.equilibrium else 1.0)
-        official = self._template.china_official
         self._records.append({
             "year": self.year,
             "flows": self.flows,
-            "countries": metrics.country_metrics(
-                self.flows, china=self.china, usa=self.usa, gdp=gdp,
-                real_gdp_index=real_output, welfare_index=welfare,
-                china_finance=self._finance_by_home("CHN"),
-                all_finance=self.stock.sum(axis=(0, 2)),
-                china_official=self.stock[official].sum(axis=(0, 2)),
-            ),
+            "inputs": (self.flows, w.gdp * (self.equilibrium.output if self.equilibrium else 1.0),
+                       real_output, welfare, self.stock),
             "region": metrics.region_metrics(
                 self.flows, w.is_lac, self.americas, china=self.china, usa=self.usa,
                 real_gdp=real_output, base_gdp=w.gdp,
             ),
         })
 
+    def _countries_of(self, record: dict[str, Any]) -> dict[str, np.ndarray]:
+        """A recorded year's country outcomes (computed once, from the year's inputs)."""
+        if "countries" not in record:
+            flows, gdp, real_output, welfare, stock = record.pop("inputs")
+            t = self._template
+            record["countries"] = metrics.country_metrics(
+                flows, china=self.china, usa=self.usa, gdp=gdp,
+                real_gdp_index=real_output, welfare_index=welfare,
+                china_finance=stock[t.by_home["CHN"]].sum(axis=(0, 2)),
+                all_finance=stock.sum(axis=(0, 2)),
+                china_official=stock[t.china_official].sum(axis=(0, 2)),
+            )
+        return record["countries"]
+
     def _country_frame(self, record: dict[str, Any]) -> pd.DataFrame:
         iso = np.array(self.world.iso3)
-        data = dict(record["countries"])
+        data = dict(self._countries_of(record))
         data["top_export_partner"] = iso[data["top_export_partner"]]
         data["top_import_partner"] = iso[data["top_import_partner"]]
         return pd.DataFrame({"year": record["year"], "iso3": iso, **data})
