@@ -54,8 +54,9 @@ _TABLE = [
               "depreciation of investment stocks"),
     # Investors (budgets in billions of USD per year)
     Parameter("logit_temperature", 1.0, 0.2, 5.0, "-",
-              "bounded-rational choice; scores are normalised so 1 is a neutral default",
-              "temperature of investors' multinomial logit over host × sector"),
+              "assumption: bounded-rational choice over normalised scores (1 = a neutral investor "
+              "shares its budget in proportion to real GDP); swept 0.2-5",
+              "temperature of investors' multinomial logit over hosts (sector mixes are fixed)"),
     Parameter("project_size_bn", 0.25, 0.05, 2.0, "bn USD",
               "typical DFC / CDB project size: a few hundred million USD (DFC annual reports; "
               "IAD/BU China-Latin America Finance Database)",
