@@ -365,7 +365,8 @@ def _preferential_pairs(members: pd.DataFrame, iso: list[str]) -> np.ndarray:
     return pref
 
 
-def _tariffs(sources: Path, iso: list[str], pref: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+def _tariffs(sources: Path, iso: list[str], pref: np.ndarray, base_year: int = BASE_YEAR,
+             overrides: bool = True) -> tuple[np.ndarray, pd.DataFrame]:
     """Applied tariffs: importer's MFN average, 0 inside preferential agreements, overrides.
 
     Missing MFN averages are imputed: Mercosur members by the ARG/BRA mean (common external
@@ -389,9 +390,9 @@ def _tariffs(sources: Path, iso: list[str], pref: np.ndarray) -> tuple[np.ndarra
     rate = np.array([[mfn[imp] / 100 for imp in iso] for _ in range(n)])
     label = np.array([[basis[imp] for imp in iso] for _ in range(n)], dtype=object)
     rate[pref] = 0.0
-    label[pref] = f"preferential (agreement in force in {BASE_YEAR})"
+    label[pref] = f"preferential (agreement in force in {base_year})"
     pos = {c: i for i, c in enumerate(iso)}
-    for r in _read("tariff_overrides.csv", sources).itertuples():
+    for r in _read("tariff_overrides.csv", sources).itertuples() if overrides else ():
         rate[pos[r.exporter], pos[r.importer]] = float(r.rate_pct) / 100
         label[pos[r.exporter], pos[r.importer]] = "override (tariff_overrides.csv)"
     np.fill_diagonal(rate, 0.0)
