@@ -38,7 +38,7 @@ def members() -> pd.DataFrame:
 
 
 def pair_rows(m: pd.DataFrame, a: str, b: str, rta_id: int) -> pd.DataFrame:
-    rows = m[m.wto_rta_id.astype(int) == rta_id]
+    rows = m[pd.to_numeric(m.wto_rta_id, errors="coerce") == rta_id]
     return rows[rows.iso3.isin([a, b])]
 
 
@@ -57,7 +57,7 @@ def test_replacements(members):
     assert (nafta.exit_year == 2020).all() and (nafta.replaced_by == "USMCA").all()
     assert (nafta.status == "terminated").all() and not nafta.preferential.any()
     assert (usmca.entry_year == 2020).all() and usmca.preferential.all()
-    crmx = members[members.wto_rta_id.astype(int) == 20]
+    crmx = members[pd.to_numeric(members.wto_rta_id, errors="coerce") == 20]
     assert (crmx.exit_year == 2013).all()  # inactive 2013-07-01
     assert (crmx.replaced_by == "Mexico - Central America").all()
 
@@ -66,7 +66,8 @@ def test_partial_scope_rule(members):
     """RTA-IS PSAs give no preference; ALADI ACEs that form a free trade area do."""
     psa = members[members.wto_type.isin(["PSA", "PSA & EIA"])]
     assert len(psa) > 50
-    arg_mex = members[members.wto_rta_id.astype(int) == 661]  # Argentina - Mexico (PSA)
+    ids = pd.to_numeric(members.wto_rta_id, errors="coerce")
+    arg_mex = members[ids == 661]  # Argentina - Mexico (PSA)
     assert set(arg_mex.bloc_type) == {"partial scope"} and not arg_mex.preferential.any()
     ace35 = members[members.bloc == "Mercosur - Chile (ALADI ACE 35)"]
     assert set(ace35.iso3) == {"ARG", "BRA", "CHL", "PRY", "URY"}
@@ -78,7 +79,8 @@ def test_partial_scope_rule(members):
 
 
 def test_future_entries_kept_not_preferential(members):
-    chn_ecu = members[members.wto_rta_id.astype(int) == 1213]  # China - Ecuador, 2024-05-01
+    ids = pd.to_numeric(members.wto_rta_id, errors="coerce")
+    chn_ecu = members[ids == 1213]  # China - Ecuador, 2024-05-01
     assert set(chn_ecu.iso3) == {"CHN", "ECU"}
     assert (chn_ecu.status == "in force").all() and not chn_ecu.preferential.any()
     assert (chn_ecu.entry_year == 2024).all()
