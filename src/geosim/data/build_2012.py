@@ -170,11 +170,15 @@ def _investment_2012(sources: Path, eco: pd.DataFrame, flows: np.ndarray, w23: W
                      report: Report) -> pd.DataFrame:
     """FDI stocks and Chinese official finance in 2012, in the 2023 table's schema.
 
-    FDI: UNCTAD 2012 inward stock (host-reported) where shipped; else the 2023 rule
-    κ_s × host GDP × s's share of the host's goods trade with 2012 GDP and shares (the 2023
-    stock × GDP ratio × share ratio), for China also × the share of 2005-2018 AEI CGIT
-    investment in LAC made by 2012. Official finance: the 2023 value (commitments 2000-2021)
-    × the share of the host's 2000-2014 AidData geocoded commitments made by 2012.
+    FDI: the 2023 rule κ_s × host GDP × s's share of the host's goods trade on 2012 GDP and
+    shares (the 2023 stock × GDP ratio × share ratio), for China also × the share of 2005-2018
+    AEI CGIT investment in LAC made by 2012. UNCTAD's 2012 bilateral stocks are host-reported
+    by immediate investor (Chinese FDI routed through Hong Kong or Luxembourg is missed, US FDI
+    includes round-tripping through the Bahamas): another basis than the 2023 stocks, so they
+    are recorded in the note as a cross-check, not used (a level change between the two worlds
+    would be a change of statistics, not of investment). Official finance: the 2023 value
+    (commitments 2000-2021) × the share of the host's 2000-2014 AidData geocoded commitments
+    made by 2012.
     """
     iso = list(eco.iso3)
     gdp = dict(zip(iso, eco.gdp_usd.astype(float), strict=True))
@@ -194,9 +198,13 @@ def _investment_2012(sources: Path, eco: pd.DataFrame, flows: np.ndarray, w23: W
     aid = aid.assign(v=aid.usd_current.astype(float), y=aid.year.astype(int))
     region_timing = float(aid[aid.y <= YEAR].v.sum() / aid.v.sum())
     gdp23 = dict(zip(w23.iso3, w23.gdp, strict=True))
+    us_unctad = sum(v for (h, src), v in unctad.items() if src == "USA" and h in gdp23)
+    cn_unctad = sum(v for (h, src), v in unctad.items() if src == "CHN" and h in gdp23)
     report.notes.append(
-        f"Investment: UNCTAD 2012 inward FDI stocks where shipped; else the 2023 FDI rule on "
-        f"2012 GDP and trade shares; Chinese FDI also x {cn_timing:.3f} (share of AEI CGIT "
+        f"Investment: the 2023 FDI rule on 2012 GDP and trade shares (UNCTAD's host-reported "
+        f"2012 stocks, another basis, are quoted in the notes as a cross-check: US total "
+        f"{us_unctad / 1e9:.0f}bn, China {cn_unctad / 1e9:.1f}bn "
+        f"over the hosts it covers); Chinese FDI also x {cn_timing:.3f} (share of AEI CGIT "
         f"2005-2018 investment in LAC made by {YEAR}); official finance = 2023 value x the "
         f"host's share of AidData geocoded 2000-2014 commitments made by {YEAR} (region: "
         f"{region_timing:.3f}) - an upper bound, commitments after 2014 are not in that file."
@@ -205,17 +213,16 @@ def _investment_2012(sources: Path, eco: pd.DataFrame, flows: np.ndarray, w23: W
     for r in w23.investment.itertuples():
         h = r.host
         if r.kind == "fdi":
-            if (h, r.source) in unctad and unctad[(h, r.source)] > 0:
-                value, note = unctad[(h, r.source)], "reported: UNCTAD bilateral FDI inward " \
-                    "stock 2012 (host-reported, via wwmetrics)"
-            else:
-                s23 = share(off23, r.source, h)
-                ratio = share(off12, r.source, h) / s23 if s23 > 0 else 0.0
-                value = r.value_usd * gdp[h] / gdp23[h] * ratio
-                note = f"modelled: 2023 stock x GDP ratio x {r.source} trade-share ratio"
-                if r.source == "CHN":
-                    value *= cn_timing
-                    note += f" x CGIT timing {cn_timing:.3f}"
+            s23 = share(off23, r.source, h)
+            ratio = share(off12, r.source, h) / s23 if s23 > 0 else 0.0
+            value = r.value_usd * gdp[h] / gdp23[h] * ratio
+            note = f"modelled: 2023 stock x GDP ratio x {r.source} trade-share ratio"
+            if r.source == "CHN":
+                value *= cn_timing
+                note += f" x CGIT timing {cn_timing:.3f}"
+            if (h, r.source) in unctad:
+                note += (f"; UNCTAD host-reported 2012 stock {unctad[(h, r.source)] / 1e9:.2f}bn "
+                         "(cross-check, other basis)")
         else:
             host_aid = aid[aid.iso3 == h]
             timing = (float(host_aid[host_aid.y <= YEAR].v.sum() / host_aid.v.sum())
