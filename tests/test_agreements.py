@@ -84,3 +84,17 @@ def test_future_entries_kept_not_preferential(members):
     assert set(chn_ecu.iso3) == {"CHN", "ECU"}
     assert (chn_ecu.status == "in force").all() and not chn_ecu.preferential.any()
     assert (chn_ecu.entry_year == 2024).all()
+
+
+def test_venezuela_withdrawals_match_desta(members):
+    """DESTA's withdrawal years for Venezuela (Andean Community, G3, Mercosur) are exit years."""
+    from geosim.data import SOURCES_DIR
+
+    desta = pd.read_csv(SOURCES_DIR / "desta_withdrawals_venezuela.csv")
+    years = {name: int(y) for name, y in zip(desta.name, desta.year, strict=True)}
+    ven = members[members.iso3 == "VEN"].set_index("bloc").exit_year
+    assert ven["Andean Community (CAN)"] == years[
+        "Andean Group Cartagena Agreement withdrawal Venezuela"] == 2006
+    assert ven["Colombia - Mexico - Venezuela (G3; ALADI ACE 33)"] == years[
+        "Group of Three withdrawal Venezuela"] == 2006
+    assert ven["Mercosur"] == years["MERCOSUR withdrawal Venezuela"] == 2017
