@@ -119,3 +119,10 @@ def test_rebuild_2012_reproduces_shipped_files(tmp_path, capsys):
     assert sorted(p.name for p in out.iterdir()) == shipped
     for name in shipped:
         assert (out / name).read_bytes() == (WORLD_2012_DIR / name).read_bytes(), name
+
+
+def test_cli_rejects_an_unknown_year(capsys):
+    with pytest.raises(SystemExit) as exc:
+        cli_main(["data", "build", "--year", "1999"])
+    assert exc.value.code == 2
+    assert "--year" in capsys.readouterr().err
