@@ -30,7 +30,9 @@ _TABLE = [
               "Yotov et al. (2016) use σ = 7",
               "elasticity of substitution between origins (Armington)"),
     Parameter("beta_rta", 0.56, 0.3, 1.0, "log points of t^(1-σ)",
-              "Yotov et al. (2016) ch. 1: PPML with pair fixed effects 0.557; 0.99 with lags",
+              "Yotov et al. (2016) ch. 1: PPML with pair fixed effects 0.557 (0.99 with lags); "
+              "a total that contains the average tariff cut, so the model applies tariff removal "
+              "plus only the non-tariff part β − (σ−1)·ln(1+τ) (docs/model.md)",
               "effect of a regional trade agreement on the bilateral trade-cost term"),
     Parameter("rta_phase_in", 10, 5, 15, "years",
               "Baier & Bergstrand (2007): RTA effects build up over about ten years",
