@@ -836,6 +836,37 @@ def _report_md(world: World, report: Report, iterations: int, sources: Path) -> 
     return "\n".join(lines) + "\n"
 
 
+def write_world(out: Path, eco: pd.DataFrame, growth: list[float], x: np.ndarray,
+                provenance: np.ndarray, dist: np.ndarray, tariffs: pd.DataFrame,
+                members: pd.DataFrame, investment: pd.DataFrame, targets: pd.DataFrame,
+                base_year: int) -> World:
+    """Write a built world's tables (countries, flows, tariffs, distances, memberships,
+    investment, targets) to `out` and read it back."""
+    iso = list(eco.iso3)
+    n = len(iso)
+    countries = eco.assign(
+        gdp_usd=eco.gdp_usd.round().astype("int64"),
+        population=eco.population.round().astype("int64"),
+        growth=[round(float(g), 6) for g in growth],
+        exports_usd=(x.sum(axis=1) - np.diag(x)).astype("int64"),
+        imports_usd=(x.sum(axis=0) - np.diag(x)).astype("int64"),
+        domestic_usd=np.diag(x).astype("int64"),
+    )
+    flows = pd.DataFrame({"exporter": np.repeat(iso, n), "importer": np.tile(iso, n),
+                          "value_usd": x.ravel().astype("int64"),
+                          "provenance": provenance.ravel()})
+    iu = np.triu_indices(n, 1)
+    distances = pd.DataFrame({"origin": np.array(iso)[iu[0]],
+                              "destination": np.array(iso)[iu[1]], "distance_km": dist[iu]})
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {"countries.csv": countries, "flows.csv": flows, "tariffs.csv": tariffs,
+              "distances.csv": distances, "memberships.csv": members,
+              "investment.csv": investment, "targets.csv": targets}
+    for name, table in tables.items():
+        table.to_csv(out / name, index=False, lineterminator="\n")
+    return read_world(out, base_year=base_year)
+
+
 def build(out: Path | str = WORLD_DIR, sources: Path | str = SOURCES_DIR) -> World:
     """Build the world tables from the shipped sources and write them to `out`.
 
@@ -859,42 +890,7 @@ def build(out: Path | str = WORLD_DIR, sources: Path | str = SOURCES_DIR) -> Wor
 
     growth = _read("growth.csv", sources).set_index("iso3").growth_pct.astype(float) / 100
     x = mat.value
-    n = len(iso)
-    countries = eco.assign(
-        gdp_usd=eco.gdp_usd.round().astype("int64"),
-        population=eco.population.round().astype("int64"),
-        growth=[round(growth[c], 6) for c in iso],
-        exports_usd=(x.sum(axis=1) - np.diag(x)).astype("int64"),
-        imports_usd=(x.sum(axis=0) - np.diag(x)).astype("int64"),
-        domestic_usd=np.diag(x).astype("int64"),
-    )
-    flows = pd.DataFrame(
-        {
-            "exporter": np.repeat(iso, n),
-            "importer": np.tile(iso, n),
-            "value_usd": x.ravel().astype("int64"),
-            "provenance": mat.prov.ravel(),
-        }
-    )
-    iu = np.triu_indices(n, 1)
-    distances = pd.DataFrame(
-        {"origin": np.array(iso)[iu[0]], "destination": np.array(iso)[iu[1]],
-         "distance_km": dist[iu]}
-    )
-    investment = _investment(sources, eco, x)
-
-    out.mkdir(parents=True, exist_ok=True)
-    tables = {
-        "countries.csv": countries,
-        "flows.csv": flows,
-        "tariffs.csv": tariff_table,
-        "distances.csv": distances,
-        "memberships.csv": members,
-        "investment.csv": investment,
-        "targets.csv": targets,
-    }
-    for name, table in tables.items():
-        table.to_csv(out / name, index=False, lineterminator="\n")
-    world = read_world(out)
+    world = write_world(out, eco, [growth[c] for c in iso], x, mat.prov, dist, tariff_table,
+                        members, _investment(sources, eco, x), targets, BASE_YEAR)
     (out / "BUILD_REPORT.md").write_text(_report_md(world, report, iterations, sources))
     return world

@@ -37,6 +37,7 @@ from geosim.data.build import (
     _tariffs,
     calibration,
     largest_lac,
+    write_world,
 )
 
 YEAR = 2012
@@ -293,35 +294,10 @@ def build_2012(out: Path | str = WORLD_2012_DIR, sources: Path | str = SOURCES_D
         f"agreements granting preferences in {YEAR}; no US-China trade-war rates (2018-19)."
     )
     x, prov = _flows_2012(sources, eco, w23, report)
-    n = len(iso)
     growth = dict(zip(w23.iso3, w23.growth, strict=True))
-    countries = eco.assign(
-        gdp_usd=eco.gdp_usd.round().astype("int64"),
-        population=eco.population.round().astype("int64"),
-        growth=[round(float(growth[c]), 6) for c in iso],
-        exports_usd=(x.sum(axis=1) - np.diag(x)).astype("int64"),
-        imports_usd=(x.sum(axis=0) - np.diag(x)).astype("int64"),
-        domestic_usd=np.diag(x).astype("int64"),
-    )
     report.notes.append("Growth: the 2023 world's table (only the default projection).")
-    flows = pd.DataFrame({"exporter": np.repeat(iso, n), "importer": np.tile(iso, n),
-                          "value_usd": x.ravel().astype("int64"), "provenance": prov.ravel()})
-    iu = np.triu_indices(n, 1)
-    distances = pd.DataFrame({"origin": np.array(iso)[iu[0]],
-                              "destination": np.array(iso)[iu[1]], "distance_km": dist[iu]})
-    investment = _investment_2012(sources, eco, x, w23, report)
-    out.mkdir(parents=True, exist_ok=True)
-    tables = {
-        "countries.csv": countries,
-        "flows.csv": flows,
-        "tariffs.csv": tariff_table,
-        "distances.csv": distances,
-        "memberships.csv": members,
-        "investment.csv": investment,
-        "targets.csv": observed_shares(sources),
-    }
-    for name, table in tables.items():
-        table.to_csv(out / name, index=False, lineterminator="\n")
-    world = read_world(out, base_year=YEAR)
+    world = write_world(out, eco, [growth[c] for c in iso], x, prov, dist, tariff_table, members,
+                        _investment_2012(sources, eco, x, w23, report),
+                        observed_shares(sources), YEAR)
     (out / "BUILD_REPORT.md").write_text(_report_md(world, report, sources))
     return world
