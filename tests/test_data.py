@@ -169,15 +169,24 @@ def test_tariffs(world):
 
 def test_memberships(world):
     m = world.memberships
-    for col in ("bloc", "bloc_type", "iso3", "entry_year", "status", "preferential", "verified"):
+    for col in ("bloc", "bloc_type", "iso3", "entry_year", "exit_year", "status", "preferential",
+                "replaced_by", "wto_rta_id", "source"):
         assert col in m.columns
     blocs = set(m.bloc)
-    for name in ("USMCA", "Mercosur", "CAFTA-DR", "Pacific Alliance", "Andean Community (CAN)",
-                 "CARICOM", "CPTPP", "China-CHL FTA", "US-Peru TPA", "EU-CARIFORUM EPA"):
+    for name in ("USMCA", "NAFTA", "Mercosur", "CAFTA-DR", "Pacific Alliance", "CARICOM", "CPTPP",
+                 "Andean Community (CAN)", "Chile - China", "United States - Peru",
+                 "EU - CARIFORUM States"):
         assert name in blocs, name
-    eu_mercosur = m[m.bloc.str.startswith("EU-Mercosur")]
-    assert len(eu_mercosur) and not eu_mercosur.preferential.any()
-    assert set(m.iso3) <= set(world.iso3)
+    assert set(m.iso3) <= set(world.iso3) and "ROW" not in set(m.iso3)
+    assert m.source.str.match(r"(WTO RTA-IS id \d+|DESTA v2\.3)").all()
+    assert not m.source.str.contains("http").any()  # no secondary web pages
+    assert set(m.bloc_type) <= {"FTA", "customs union", "economic integration", "partial scope"}
+    assert not m[m.bloc_type == "partial scope"].preferential.any()
+    # preferential = in the agreement during the base year, never after its exit
+    assert not m[m.status == "terminated"].preferential.any()
+    assert (m[m.preferential].entry_year <= world.base_year).all()
+    assert (m[m.exit_year.notna()].exit_year <= world.base_year).eq(
+        m[m.exit_year.notna()].status == "terminated").all()
 
 
 def test_investment(world):

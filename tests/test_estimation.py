@@ -115,10 +115,10 @@ def test_eu_aggregation_sums_members_and_drops_intra_eu_flows() -> None:
     assert ("EUU", "EUU") not in out.index and len(out) == 3
 
 
-def test_trend_after_2023_is_a_share() -> None:
+def test_trend_fade_is_a_share() -> None:
     from geosim.parameters import ParameterError, resolve
 
-    assert resolve({"trend_after_2023": 1.0})["trend_after_2023"] == 1.0
+    assert resolve({"trend_fade": 1.0})["trend_fade"] == 1.0
     for bad in (-0.1, 1.5):
-        with pytest.raises(ParameterError, match="'trend_after_2023' must be in \\[0, 1\\]"):
-            resolve({"trend_after_2023": bad})
+        with pytest.raises(ParameterError, match="'trend_fade' must be in \\[0, 1\\]"):
+            resolve({"trend_fade": bad})

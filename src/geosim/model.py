@@ -31,8 +31,6 @@ from geosim.scenario import Scenario, ScenarioError, load_scenario
 
 # Alignment target: weight of trade ties (the rest is finance ties). Model assumption.
 TRADE_WEIGHT_IN_ALIGNMENT = 0.7
-# Last year of observed data: the China × Latin America trend fades after it.
-LAST_OBSERVED = 2023
 # Observed output paths (gdp_path events) are met to this relative tolerance.
 OUTPUT_PATH_TOL = 1e-9
 # Business-as-usual reference models kept per process (a sweep's runs share them).
@@ -533,12 +531,14 @@ class GeoModel(mesa.Model):
 
     def _trend_factor(self) -> np.ndarray:
         """China × Latin America trade-cost trend since the base year: t̂ = exp(−T/(σ−1)) on
-        China <-> Latin America pairs, T the sum of the yearly rates (`china_lac_trend` up to
-        the last observed year, then fading by `trend_after_2023` per year)."""
+        China <-> Latin America pairs, T the sum of the yearly rates: `china_lac_trend` in the
+        first year after the base year, then fading by `trend_fade` a year. The same rule holds
+        whatever the base year (the forecast origin: 2023 for projections, 2012 for the
+        back-test), so the back-test uses nothing the projection would not."""
         p = self.params
         factor = np.ones((len(self.world.iso3), len(self.world.iso3)))
-        total = sum(p["china_lac_trend"] * p["trend_after_2023"] ** max(y - LAST_OBSERVED, 0)
-                    for y in range(self.start + 1, self.year + 1))
+        total = sum(p["china_lac_trend"] * p["trend_fade"] ** k
+                    for k in range(self.year - self.start))
         if total:
             change = np.exp(-total / (p["sigma"] - 1.0))
             factor[self.china, self.world.is_lac] = change
@@ -689,7 +689,7 @@ def _balance(us: np.ndarray, china: np.ndarray) -> np.ndarray:
 
 def _world_for(year: int) -> World:
     """The embedded world of a base year."""
-    return load_world() if year == load_world().base_year else load_world(year)
+    return load_world(year)
 
 
 def _leader(world: World, members: list[str]) -> str:
@@ -738,7 +738,7 @@ def _build_template(w: World, start: int, end: int) -> _Template:
     stocks split by each investor's sector mix, and the base-year arrays the yearly work uses."""
     n = len(w.iso3)
     blocs, scheduled = [], {}
-    m = trade_agreements(w.memberships)
+    m = trade_agreements(w.memberships, w.base_year)
     for name, rows in m.groupby("bloc", sort=True):
         rows = rows[rows["iso3"].isin(w.iso3) & rows["entry_year"].notna()]
         entries = list(zip(rows["iso3"], rows["entry_year"].astype(int), strict=True))

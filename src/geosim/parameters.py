@@ -30,7 +30,9 @@ _TABLE = [
               "Yotov et al. (2016) use σ = 7",
               "elasticity of substitution between origins (Armington)"),
     Parameter("beta_rta", 0.56, 0.3, 1.0, "log points of t^(1-σ)",
-              "Yotov et al. (2016) ch. 1: PPML with pair fixed effects 0.557; 0.99 with lags",
+              "Yotov et al. (2016) ch. 1: PPML with pair fixed effects 0.557 (0.99 with lags); "
+              "a total that contains the average tariff cut, so the model applies tariff removal "
+              "plus only the non-tariff part β − (σ−1)·ln(1+τ) (docs/model.md)",
               "effect of a regional trade agreement on the bilateral trade-cost term"),
     Parameter("rta_phase_in", 10, 5, 15, "years",
               "Baier & Bergstrand (2007): RTA effects build up over about ten years",
@@ -54,8 +56,9 @@ _TABLE = [
               "depreciation of investment stocks"),
     # Investors (budgets in billions of USD per year)
     Parameter("logit_temperature", 1.0, 0.2, 5.0, "-",
-              "bounded-rational choice; scores are normalised so 1 is a neutral default",
-              "temperature of investors' multinomial logit over host × sector"),
+              "assumption: bounded-rational choice over normalised scores (1 = a neutral investor "
+              "shares its budget in proportion to real GDP); swept 0.2-5",
+              "temperature of investors' multinomial logit over hosts (sector mixes are fixed)"),
     Parameter("project_size_bn", 0.25, 0.05, 2.0, "bn USD",
               "typical DFC / CDB project size: a few hundred million USD (DFC annual reports; "
               "IAD/BU China-Latin America Finance Database)",
@@ -124,11 +127,12 @@ _TABLE = [
               "range ± 2 SE; geosim.estimation, data/sources/history/china_lac_trend.csv",
               "yearly rise of the trade-cost term t^(1-σ) on China <-> Latin America pairs "
               "(positive: costs fall), relative to both sides' other trade"),
-    Parameter("trend_after_2023", 0.9, 0.0, 1.0, "share kept per year",
-              "assumption: the trend fades after the last observed year (2023) with a half-life "
-              "of ≈ 6.6 years (0.9); 1 keeps the 2000-2012 rate, 0 stops it in 2024",
-              "share of the previous year's china_lac_trend rate kept each year after 2023 "
-              "(rate in 2023 + k = china_lac_trend · share^k)"),
+    Parameter("trend_fade", 0.9, 0.0, 1.0, "share kept per year",
+              "assumption: the trend fades after the model's base year (the last year its data "
+              "observe: 2023 for projections, 2012 for the back-test) with a half-life of ≈ 6.6 "
+              "years (0.9); 1 keeps the 2000-2012 rate, 0 stops it",
+              "share of the previous year's china_lac_trend rate kept each year after the base "
+              "year (rate in base year + k = china_lac_trend · trend_fade^(k-1))"),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _TABLE}
@@ -177,8 +181,8 @@ def _check_domain(p: Parameter, value: float) -> None:
         raise ParameterError(f"parameter '{p.name}' must be >= 0, got {value:g}")
     if p.name in ("logit_temperature", "project_size_bn", "rta_phase_in") and value <= 0:
         raise ParameterError(f"parameter '{p.name}' must be > 0, got {value:g}")
-    if p.name == "trend_after_2023" and not 0.0 <= value <= 1.0:
-        raise ParameterError(f"parameter 'trend_after_2023' must be in [0, 1], got {value:g}")
+    if p.name == "trend_fade" and not 0.0 <= value <= 1.0:
+        raise ParameterError(f"parameter 'trend_fade' must be in [0, 1], got {value:g}")
     if p.name == "delta" and value >= 1:
         raise ParameterError(f"parameter 'delta' must be < 1, got {value:g}")
     if p.integer and value != int(value):

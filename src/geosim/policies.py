@@ -313,13 +313,19 @@ def events_markdown() -> str:
     return "\n".join(out)
 
 
-def trade_agreements(memberships: pd.DataFrame) -> pd.DataFrame:
-    """Membership rows of agreements that give tariff preferences and are not terminated.
-
-    A cooperation framework without preferences (APEP) and a replaced agreement (NAFTA) are
-    left out; these are the blocs a scenario can name and the model builds as agents.
+def trade_agreements(memberships: pd.DataFrame, base_year: int) -> pd.DataFrame:
+    """Membership rows of agreements that give tariff preferences: in force in the world's base
+    year (``preferential``), or entering into force later as a free-trade area or customs union
+    (the model schedules those). Partial-scope agreements, frameworks and terminated agreements
+    are left out; these are the blocs a scenario can name and the model builds as agents.
     """
     m = memberships
-    if "preferential" in m.columns:
-        m = m[m["preferential"].astype(bool)]
-    return m[~m["status"].astype(str).str.lower().str.startswith("terminated")]
+    alive = ~m["status"].astype(str).str.lower().str.startswith("terminated")
+    if "preferential" not in m.columns:
+        return m[alive]
+    kind = m["bloc_type"].astype(str).str.lower()
+    gives = kind.str.contains("fta|free trade|customs union|integration") & \
+        ~kind.str.contains("partial")
+    later = m["status"].astype(str).str.lower().eq("in force") & gives & \
+        ~m["preferential"].astype(bool) & (m["entry_year"].astype("Float64") > base_year)
+    return m[alive & (m["preferential"].astype(bool) | later)]

@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from geosim import plotting
-from geosim.data import load_world
+from geosim import plotting, runner
+from geosim.backtest import scored_economies, skill_summary, skill_table
+from geosim.data import World, load_world
 from geosim.results import Run, atomic_dir, compare
 from geosim.runner import Simulation, manifest, simulate
 from geosim.scenario import Scenario
@@ -84,3 +86,41 @@ def write_comparison(a: Run, b: Run, out: str | Path,
                              f"\n{b.label} − {a.label}", ax)
         plotting.save_figure(fig, tmp / "china_share_change.png")
     return per_country, region
+
+
+BACKTEST_SCENARIO = "history_2012_2023"
+
+
+def observed_worlds() -> tuple[World, World]:
+    """The observed 2012 and 2023 worlds shipped with the package."""
+    return load_world(2012), load_world()
+
+
+def backtest(out: str | Path, *, seed: int = 0, until: int | None = None,
+             scenario: str | Path = BACKTEST_SCENARIO, simulate: Callable | None = None,
+             worlds: tuple | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str], int]:
+    """Simulate, score and write the back-test folder; nothing is written if any step fails.
+
+    Args:
+        out: output folder (replaced whole).
+        seed, until: as for `geosim run`.
+        scenario: the historical scenario (name or path).
+        simulate: the simulation function (default `geosim.runner.simulate`; tests inject one).
+        worlds: the observed (2012, 2023) worlds (default the shipped ones).
+
+    Returns:
+        The skill table, its summary over the scored economies, those economies, and the
+        simulated year scored.
+    """
+    first, last = worlds if worlds is not None else observed_worlds()
+    sim = (simulate or runner.simulate)(scenario, seed=seed, until=until, world=first)
+    year = int(sim.countries["year"].max())
+    economies = [c for c in first.lac if c in last.iso3]
+    table = skill_table(sim.countries, first, last, economies, year=year)
+    scored = scored_economies(first, last)
+    summary = skill_summary(table, scored)
+    with atomic_dir(out) as tmp:
+        write_run(sim, tmp)
+        table.to_csv(tmp / "backtest.csv", index=False)
+        plotting.backtest_figure(table, tmp / "plots" / "backtest.png")
+    return table, summary, scored, year

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from geosim.data import World, load_world
+from geosim.data import WORLD_DIRS, World, load_world
 from geosim.parameters import ParameterError, resolve
 from geosim.policies import (
     COUNTRY_GROUPS,
@@ -32,6 +32,7 @@ STATUSES = ("historical", "announced", "hypothetical")
 TOP_KEYS = ("name", "description", "status", "sources", "extends", "start", "end", "parameters",
             "events")
 REQUIRED_KEYS = ("description", "status", "sources")
+DEFAULT_START = 2023  # the base year of the default world
 DEFAULT_END = 2040
 LAST_YEAR = 2100
 
@@ -202,7 +203,6 @@ def _line_map(node: yaml.Node, path: tuple, out: dict) -> None:
 def _build(data: dict, path: Path | None, text: str, lines: dict) -> Scenario:
     """Validate resolved data and return the Scenario."""
     where = path or Path(data.get("name", "<scenario>"))
-    world = load_world()
     status = data["status"]
     if status not in STATUSES:
         _fail(where, lines, ("status",), "one of " + ", ".join(STATUSES), status)
@@ -213,10 +213,12 @@ def _build(data: dict, path: Path | None, text: str, lines: dict) -> Scenario:
         _fail(where, lines, ("sources",), "a non-empty list of source texts", sources)
     if not isinstance(data["description"], str):
         _fail(where, lines, ("description",), "a one-line text", data["description"])
-    start = data.get("start", world.base_year)
+    start = data.get("start", DEFAULT_START)
     end = data.get("end", DEFAULT_END)
-    if start != world.base_year:
-        _fail(where, lines, ("start",), f"the base year of the data ({world.base_year})", start)
+    if not _is_int(start) or start not in WORLD_DIRS:
+        _fail(where, lines, ("start",), "the base year of a shipped world ("
+              + " or ".join(str(y) for y in sorted(WORLD_DIRS)) + ")", start)
+    world = load_world(start)
     if not _is_int(end) or not start < end <= LAST_YEAR:
         _fail(where, lines, ("end",), f"a year after {start} and not after {LAST_YEAR}", end)
     try:
@@ -294,7 +296,7 @@ def _check_value(value: Any, kind: str, world: World) -> Any:
     if kind == "investor":
         return value if value in INVESTORS else _Problem("one of " + ", ".join(INVESTORS))
     if kind == "bloc":
-        blocs = sorted(set(trade_agreements(world.memberships)["bloc"]))
+        blocs = sorted(set(trade_agreements(world.memberships, world.base_year)["bloc"]))
         return value if value in blocs else _Problem("a bloc of the world data: "
                                                      + ", ".join(blocs))
     items = [value] if isinstance(value, str) else value

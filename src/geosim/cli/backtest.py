@@ -8,14 +8,10 @@ persistence (2012 shares carried to 2023), per indicator, in percentage points.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
-from geosim.cli import UserError
-
-SCENARIO = "history_2012_2023"
 DEFAULT_OUT = Path("results") / "backtest"
 
 
@@ -32,54 +28,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=handle)
 
 
-def observed_worlds():
-    """The observed 2012 and 2023 worlds shipped with the package."""
-    from geosim.data import load_world
-
-    try:
-        first = load_world(2012)
-    except TypeError:  # a build without the 2012 world
-        raise UserError("geosim backtest needs the 2012 world (geosim.data.load_world(2012)), "
-                        "which this build does not ship") from None
-    return first, load_world()
-
-
-def backtest(out: str | Path, *, seed: int = 0, until: int | None = None,
-             scenario: str | Path = SCENARIO, simulate: Callable | None = None,
-             worlds: tuple | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str], int]:
-    """Simulate, score and write the back-test folder; nothing is written if any step fails.
-
-    Args:
-        out: output folder (replaced whole).
-        seed, until: as for `geosim run`.
-        scenario: the historical scenario (name or path).
-        simulate: the simulation function (default `geosim.runner.simulate`; tests inject one).
-        worlds: the observed (2012, 2023) worlds (default the shipped ones).
-
-    Returns:
-        The skill table, its summary over the scored economies, those economies, and the
-        simulated year scored.
-    """
-    from geosim import plotting
-    from geosim.backtest import scored_economies, skill_summary, skill_table
-    from geosim.reports import write_run
-    from geosim.results import atomic_dir
-    from geosim.runner import simulate as default_simulate
-
-    first, last = worlds if worlds is not None else observed_worlds()
-    sim = (simulate or default_simulate)(scenario, seed=seed, until=until, world=first)
-    year = int(sim.countries["year"].max())
-    economies = [c for c in first.lac if c in last.iso3]
-    table = skill_table(sim.countries, first, last, economies, year=year)
-    scored = scored_economies(first, last)
-    summary = skill_summary(table, scored)
-    with atomic_dir(out) as tmp:
-        write_run(sim, tmp)
-        table.to_csv(tmp / "backtest.csv", index=False)
-        plotting.backtest_figure(table, tmp / "plots" / "backtest.png")
-    return table, summary, scored, year
-
-
 def format_summary(summary: pd.DataFrame, scored: list[str], year: int, base_year: int) -> str:
     """The printed skill summary: model vs persistence MAE per indicator, in pp."""
     lines = [f"skill over {len(scored)} economies ({' '.join(scored)}): mean absolute error, pp",
@@ -94,6 +42,8 @@ def format_summary(summary: pd.DataFrame, scored: list[str], year: int, base_yea
 
 def handle(args: argparse.Namespace) -> int:
     """Run the back-test, print the skill summary and where the results are."""
+    from geosim.reports import backtest, observed_worlds
+
     worlds = observed_worlds()
     _, summary, scored, year = backtest(args.out, seed=args.seed, until=args.until,
                                         worlds=worlds)

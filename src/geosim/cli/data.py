@@ -1,4 +1,4 @@
-"""`geosim data build [--out DIR]`: rebuild the calibrated 2023 world from the shipped sources.
+"""`geosim data build [--year 2023|2012] [--out DIR]`: rebuild a shipped world from its sources.
 
 Owns the command-line front end of `geosim.data.build`; prints a short calibration summary.
 """
@@ -11,17 +11,22 @@ from pathlib import Path
 import pandas as pd
 
 from geosim.cli import UserError
-from geosim.data import PROVENANCES, WORLD_DIR
+from geosim.data import PROVENANCES, WORLD_DIRS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Register `data` and its `build` sub-command."""
-    parser = subparsers.add_parser("data", help="build and inspect the embedded 2023 world")
+    parser = subparsers.add_parser("data", help="build and inspect the embedded worlds")
     sub = parser.add_subparsers(dest="data_command", metavar="ACTION")
     build = sub.add_parser("build", help="rebuild the world tables from the shipped sources")
     build.add_argument(
-        "--out", type=Path, default=WORLD_DIR,
-        help="output folder (default: the package's world/ folder, rewritten in place)",
+        "--year", type=int, default=2023, choices=sorted(WORLD_DIRS),
+        help="base year of the world to build (default 2023)",
+    )
+    build.add_argument(
+        "--out", type=Path, default=None,
+        help="output folder (default: the package's world/ or world_2012/ folder, rewritten "
+             "in place)",
     )
     build.set_defaults(handler=main)
     parser.set_defaults(handler=lambda args: parser.print_help() or 0)
@@ -30,16 +35,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run the build and print cells by provenance and the worst calibration misses."""
     from geosim.data.build import build, calibration, largest_lac
+    from geosim.data.build_2012 import build_2012
 
-    out = Path(args.out)
+    out = Path(args.out) if args.out is not None else WORLD_DIRS[args.year]
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out}: exists and is not a folder")
     try:
-        world = build(out)
+        world = build(out) if args.year == 2023 else build_2012(out)
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write ({exc.strerror})") from None
     counts = pd.Series(world.provenance.ravel()).value_counts()
-    print(f"built {world.n} economies into {out}")
+    print(f"built the {world.base_year} world ({world.n} economies) into {out}")
     print("cells: " + ", ".join(f"{p} {counts.get(p, 0)}" for p in PROVENANCES))
     cal = calibration(world)
     top = cal[cal.iso3.isin(largest_lac(world))]

@@ -1,19 +1,22 @@
-"""The shipped base-year (2023) world: the `World` type, `load_world()` and `synthetic_world()`.
+"""The shipped worlds (2023, the default, and 2012): `World`, `load_world()`, `synthetic_world()`.
 
-Owns reading the built tables in `world/`; `build.py` makes them from `sources/`, `synthetic.py`
-makes random gravity-shaped worlds for tests and benchmarks.
+Owns reading the built tables in `world/` (2023) and `world_2012/`; `build.py` and
+`build_2012.py` make them from `sources/` (`agreements.py`: the agreement table),
+`synthetic.py` makes random gravity-shaped worlds for tests and benchmarks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 WORLD_DIR = Path(__file__).parent / "world"
+WORLD_2012_DIR = Path(__file__).parent / "world_2012"
+WORLD_DIRS = {2023: WORLD_DIR, 2012: WORLD_2012_DIR}  # base year -> shipped folder
 SOURCES_DIR = Path(__file__).parent / "sources"
 
 PROVENANCES = ("observed", "mirror", "share-derived", "imputed", "domestic", "residual")
@@ -103,12 +106,13 @@ class World:
             ) from None
 
 
-def read_world(directory: Path | str = WORLD_DIR) -> World:
+def read_world(directory: Path | str = WORLD_DIR, base_year: int = 2023) -> World:
     """Read a built world from its CSV tables (see `geosim.data.build`).
 
     Args:
         directory: folder with countries.csv, flows.csv, tariffs.csv, distances.csv,
             memberships.csv, investment.csv and targets.csv.
+        base_year: the year the tables describe (2023 for `world/`, 2012 for `world_2012/`).
     """
     d = Path(directory)
     countries = pd.read_csv(d / "countries.csv", keep_default_na=False)
@@ -139,32 +143,45 @@ def read_world(directory: Path | str = WORLD_DIR) -> World:
         flows=flows,
         provenance=provenance,
         tariff=tariff,
-        memberships=pd.read_csv(d / "memberships.csv", dtype={"entry_year": "Int64"}),
+        memberships=pd.read_csv(d / "memberships.csv", keep_default_na=False,
+                                dtype={"entry_year": "Int64", "exit_year": "Int64",
+                                       "wto_rta_id": "Int64"},
+                                na_values={c: [""] for c in ("entry_year", "exit_year",
+                                                             "wto_rta_id")}),
         investment=pd.read_csv(d / "investment.csv", keep_default_na=False),
         growth=countries["growth"].to_numpy(float),
         targets=pd.read_csv(d / "targets.csv", keep_default_na=False),
-        base_year=2023,
+        base_year=base_year,
     )
 
 
-@lru_cache(maxsize=1)
-def load_world() -> World:
-    """Return the embedded 2023 world (read once, then cached; treat it as read-only)."""
-    return read_world(WORLD_DIR)
+def load_world(year: int = 2023) -> World:
+    """Return an embedded world: 2023 (default) or 2012 (read once per year, then cached: the
+    same object for the same year).
+
+    Raises:
+        ValueError: no world is shipped for `year` (the message lists the years).
+    """
+    if year not in WORLD_DIRS:
+        raise ValueError(f"no shipped world for {year}; available: "
+                         f"{', '.join(str(y) for y in sorted(WORLD_DIRS))}")
+    return _read_shipped(year)
+
+
+@cache
+def _read_shipped(year: int) -> World:
+    return read_world(WORLD_DIRS[year], base_year=year)
 
 
 from geosim.data.synthetic import synthetic_world  # noqa: E402  (needs World)
 
-__all__ = ["INDICATORS", "PROVENANCES", "World", "load_world", "observed_gdp", "read_world",
-           "synthetic_world"]
+__all__ = ["INDICATORS", "PROVENANCES", "WORLD_2012_DIR", "WORLD_DIR", "World", "load_world",
+           "observed_gdp", "read_world", "synthetic_world"]
 
 
-@lru_cache(maxsize=1)
+@cache
 def observed_gdp() -> dict[tuple[str, int], float]:
-    """Observed GDP (World Bank, current USD) by (iso3, year) from the shipped sources (empty
-    when the table is not shipped)."""
-    path = SOURCES_DIR / "gdp_current_usd_2010_2023.csv"
-    if not path.is_file():
-        return {}
-    table = pd.read_csv(path).dropna(subset=["gdp_usd"])
+    """Observed GDP (World Bank, current USD) by (iso3, year), 2010-2023, from the shipped
+    sources; economies without an observation in a year are absent."""
+    table = pd.read_csv(SOURCES_DIR / "gdp_current_usd_2010_2023.csv").dropna(subset=["gdp_usd"])
     return {(r.iso3, int(r.year)): float(r.gdp_usd) for r in table.itertuples()}

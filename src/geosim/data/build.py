@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from geosim.data import INDICATORS, SOURCES_DIR, WORLD_DIR, World, read_world
+from geosim.data.agreements import desta_cross_check, memberships
 
 BASE_YEAR = 2023
 PARTNERS = ("USA", "CAN", "CHN", "EUU", "JPN", "KOR", "IND")
@@ -36,10 +37,6 @@ UNLISTED_SHARE_CAP = 0.5  # missing flow with a "<x" target: at most x/2 of the 
 RAS_TOL = 1e-12
 RAS_MAX_ITER = 20_000
 
-# CARICOM members that do not apply its free trade in goods / common external tariff.
-CARICOM_OUTSIDE_CSME = ("BHS", "HTI")
-# Agreements whose tariff cuts were far from phased in by 2023: base-year tariffs stay MFN.
-PHASE_IN_AGREEMENTS = ("RCEP",)
 
 INDICATOR_CELLS = {  # indicator -> (partner, side)
     "china_export_share": ("CHN", "export"),
@@ -358,54 +355,6 @@ def _goods_totals(
 # ---------------------------------------------------------------------------------------------
 
 
-def _status(raw: str, role: str) -> str:
-    r, ro = raw.lower(), role.lower()
-    if "terminated" in r:
-        return "terminated"
-    if "suspended" in r or "suspended" in ro:
-        return "suspended"
-    if "associate" in ro:
-        return "associate"
-    if "applicant" in ro or "application" in r or "accession" in r:
-        return "applicant"
-    if "not in force" in r or ro == "signatory":
-        return "signed"
-    if "framework" in r or "not an fta" in r:
-        return "framework"
-    return "in force"
-
-
-def _memberships(sources: Path, iso: list[str]) -> pd.DataFrame:
-    """Agreement memberships of the modelled economies, with a 2023 tariff-preference flag."""
-    b = pd.concat([_read("blocs.csv", sources), _read("blocs_added.csv", sources)])
-    b = b[b.member_iso3.isin(iso)]
-    year = b.entry_into_force.str.extract(r"(\d{4})")[0]
-    out = pd.DataFrame(
-        {
-            "bloc": b.bloc,
-            "bloc_type": b.bloc_type,
-            "iso3": b.member_iso3,
-            "entry_year": pd.to_numeric(year).astype("Int64"),
-            "status": [_status(s, r) for s, r in zip(b.status, b.role, strict=True)],
-            "role": b.role,
-            "verified": b.verified_in_session,
-            "source": b.source,
-            "note": b.note,
-        }
-    ).reset_index(drop=True)
-    tariff_type = out.bloc_type.str.contains("FTA|customs union|EPA|integration", case=False)
-    out["preferential"] = (
-        tariff_type
-        & (out.status == "in force")
-        & (out.entry_year.fillna(9999) <= BASE_YEAR)
-        & ~out.bloc.isin(PHASE_IN_AGREEMENTS)
-        & ~((out.bloc == "CARICOM") & out.iso3.isin(CARICOM_OUTSIDE_CSME))
-    ).astype(bool)
-    cols = ["bloc", "bloc_type", "iso3", "entry_year", "status", "preferential", "role",
-            "verified", "source", "note"]
-    return out[cols]
-
-
 def _preferential_pairs(members: pd.DataFrame, iso: list[str]) -> np.ndarray:
     pos = {c: i for i, c in enumerate(iso)}
     pref = np.zeros((len(iso), len(iso)), dtype=bool)
@@ -416,7 +365,8 @@ def _preferential_pairs(members: pd.DataFrame, iso: list[str]) -> np.ndarray:
     return pref
 
 
-def _tariffs(sources: Path, iso: list[str], pref: np.ndarray) -> tuple[np.ndarray, pd.DataFrame]:
+def _tariffs(sources: Path, iso: list[str], pref: np.ndarray, base_year: int = BASE_YEAR,
+             overrides: bool = True) -> tuple[np.ndarray, pd.DataFrame]:
     """Applied tariffs: importer's MFN average, 0 inside preferential agreements, overrides.
 
     Missing MFN averages are imputed: Mercosur members by the ARG/BRA mean (common external
@@ -440,9 +390,9 @@ def _tariffs(sources: Path, iso: list[str], pref: np.ndarray) -> tuple[np.ndarra
     rate = np.array([[mfn[imp] / 100 for imp in iso] for _ in range(n)])
     label = np.array([[basis[imp] for imp in iso] for _ in range(n)], dtype=object)
     rate[pref] = 0.0
-    label[pref] = "preferential (agreement in force in 2023)"
+    label[pref] = f"preferential (agreement in force in {base_year})"
     pos = {c: i for i, c in enumerate(iso)}
-    for r in _read("tariff_overrides.csv", sources).itertuples():
+    for r in _read("tariff_overrides.csv", sources).itertuples() if overrides else ():
         rate[pos[r.exporter], pos[r.importer]] = float(r.rate_pct) / 100
         label[pos[r.exporter], pos[r.importer]] = "override (tariff_overrides.csv)"
     np.fill_diagonal(rate, 0.0)
@@ -801,7 +751,31 @@ def _bn(x: float) -> str:
     return f"{x / 1e9:,.2f}"
 
 
-def _report_md(world: World, report: Report, iterations: int) -> str:
+def _agreements_md(world: World, sources: Path) -> list[str]:
+    """Agreements by type and the DESTA cross-check, for the build report."""
+    m = world.memberships
+    first = m.drop_duplicates("bloc")
+    lines = ["", "## Agreements (WTO RTA-IS, ALADI ACEs, DESTA)", "",
+             "| bloc_type | agreements | membership rows | preferential rows |",
+             "|---|---|---|---|"]
+    for kind, g in m.groupby("bloc_type"):
+        lines.append(f"| {kind} | {int((first.bloc_type == kind).sum())} | {len(g)} | "
+                     f"{int(g.preferential.sum())} |")
+    check = desta_cross_check(sources, m, world.base_year)
+    missing = check[check.table_first_year.isna()]
+    differ = check[check.table_first_year.notna()
+                   & (check.table_first_year != check.desta_first_year)]
+    lines += ["", f"DESTA v2.3 cross-check: {len(check)} pairs with a DESTA treaty in force by "
+              f"{world.base_year}; {len(check) - len(missing)} have an agreement in the table, "
+              f"{len(differ)} of them with another first year (DESTA counts framework and "
+              "partial treaties too). Pairs without one, by DESTA's first treaty:", ""]
+    for name, g in missing.groupby("desta_name"):
+        pairs = ", ".join(f"{a}-{b}" for a, b in zip(g.iso3_1, g.iso3_2, strict=True))
+        lines.append(f"- {name} ({len(g)}): {pairs}")
+    return lines
+
+
+def _report_md(world: World, report: Report, iterations: int, sources: Path) -> str:
     prov = pd.Series(world.provenance.ravel()).value_counts()
     cal = calibration(world)
     top = largest_lac(world)
@@ -838,6 +812,7 @@ def _report_md(world: World, report: Report, iterations: int) -> str:
         )
     lines += ["", "## Conflicts", ""] + [f"- {c}" for c in report.conflicts]
     lines += ["", "## Notes", ""] + [f"- {c}" for c in report.notes]
+    lines += _agreements_md(world, sources)
     lines += [
         "",
         "## Domestic share of goods absorption (diagonal / column sum)",
@@ -861,6 +836,37 @@ def _report_md(world: World, report: Report, iterations: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_world(out: Path, eco: pd.DataFrame, growth: list[float], x: np.ndarray,
+                provenance: np.ndarray, dist: np.ndarray, tariffs: pd.DataFrame,
+                members: pd.DataFrame, investment: pd.DataFrame, targets: pd.DataFrame,
+                base_year: int) -> World:
+    """Write a built world's tables (countries, flows, tariffs, distances, memberships,
+    investment, targets) to `out` and read it back."""
+    iso = list(eco.iso3)
+    n = len(iso)
+    countries = eco.assign(
+        gdp_usd=eco.gdp_usd.round().astype("int64"),
+        population=eco.population.round().astype("int64"),
+        growth=[round(float(g), 6) for g in growth],
+        exports_usd=(x.sum(axis=1) - np.diag(x)).astype("int64"),
+        imports_usd=(x.sum(axis=0) - np.diag(x)).astype("int64"),
+        domestic_usd=np.diag(x).astype("int64"),
+    )
+    flows = pd.DataFrame({"exporter": np.repeat(iso, n), "importer": np.tile(iso, n),
+                          "value_usd": x.ravel().astype("int64"),
+                          "provenance": provenance.ravel()})
+    iu = np.triu_indices(n, 1)
+    distances = pd.DataFrame({"origin": np.array(iso)[iu[0]],
+                              "destination": np.array(iso)[iu[1]], "distance_km": dist[iu]})
+    out.mkdir(parents=True, exist_ok=True)
+    tables = {"countries.csv": countries, "flows.csv": flows, "tariffs.csv": tariffs,
+              "distances.csv": distances, "memberships.csv": members,
+              "investment.csv": investment, "targets.csv": targets}
+    for name, table in tables.items():
+        table.to_csv(out / name, index=False, lineterminator="\n")
+    return read_world(out, base_year=base_year)
+
+
 def build(out: Path | str = WORLD_DIR, sources: Path | str = SOURCES_DIR) -> World:
     """Build the world tables from the shipped sources and write them to `out`.
 
@@ -877,49 +883,14 @@ def build(out: Path | str = WORLD_DIR, sources: Path | str = SOURCES_DIR) -> Wor
     iso = list(eco.iso3)
     dist = _distances(sources, eco)
     targets = _targets(sources)
-    members = _memberships(sources, iso)
+    members = memberships(sources, iso, BASE_YEAR)
     pref = _preferential_pairs(members, iso)
     _, tariff_table = _tariffs(sources, iso, pref)
     mat, exports, imports, iterations = _flows(sources, eco, dist, pref, targets, report)
 
     growth = _read("growth.csv", sources).set_index("iso3").growth_pct.astype(float) / 100
     x = mat.value
-    n = len(iso)
-    countries = eco.assign(
-        gdp_usd=eco.gdp_usd.round().astype("int64"),
-        population=eco.population.round().astype("int64"),
-        growth=[round(growth[c], 6) for c in iso],
-        exports_usd=(x.sum(axis=1) - np.diag(x)).astype("int64"),
-        imports_usd=(x.sum(axis=0) - np.diag(x)).astype("int64"),
-        domestic_usd=np.diag(x).astype("int64"),
-    )
-    flows = pd.DataFrame(
-        {
-            "exporter": np.repeat(iso, n),
-            "importer": np.tile(iso, n),
-            "value_usd": x.ravel().astype("int64"),
-            "provenance": mat.prov.ravel(),
-        }
-    )
-    iu = np.triu_indices(n, 1)
-    distances = pd.DataFrame(
-        {"origin": np.array(iso)[iu[0]], "destination": np.array(iso)[iu[1]],
-         "distance_km": dist[iu]}
-    )
-    investment = _investment(sources, eco, x)
-
-    out.mkdir(parents=True, exist_ok=True)
-    tables = {
-        "countries.csv": countries,
-        "flows.csv": flows,
-        "tariffs.csv": tariff_table,
-        "distances.csv": distances,
-        "memberships.csv": members,
-        "investment.csv": investment,
-        "targets.csv": targets,
-    }
-    for name, table in tables.items():
-        table.to_csv(out / name, index=False, lineterminator="\n")
-    world = read_world(out)
-    (out / "BUILD_REPORT.md").write_text(_report_md(world, report, iterations))
+    world = write_world(out, eco, [growth[c] for c in iso], x, mat.prov, dist, tariff_table,
+                        members, _investment(sources, eco, x), targets, BASE_YEAR)
+    (out / "BUILD_REPORT.md").write_text(_report_md(world, report, iterations, sources))
     return world

@@ -9,9 +9,7 @@ import numpy as np
 import pandas as pd
 
 from geosim.data import World
-
-_MEMBERSHIP_COLUMNS = ["bloc", "bloc_type", "iso3", "entry_year", "status", "preferential",
-                       "role", "verified", "source", "note"]
+from geosim.data.agreements import COLUMNS as _MEMBERSHIP_COLUMNS
 
 
 def _codes(n: int) -> list[str]:
