@@ -373,8 +373,11 @@ class GeoModel(mesa.Model):
 
     def region_frame(self, until: int | None = None) -> pd.DataFrame:
         """Latin America & Caribbean aggregates, one row per recorded year (up to ``until``)."""
-        return pd.DataFrame([{"year": r["year"], **r["region"]}
-                             for r in self._records_until(until)])
+        records = self._records_until(until)
+        columns = {"year": [r["year"] for r in records]}
+        for key in records[0]["region"]:
+            columns[key] = [r["region"][key] for r in records]
+        return pd.DataFrame(columns)
 
     def flows_frame(self, until: int | None = None) -> pd.DataFrame:
         """Bilateral flows of every recorded year (year, exporter, importer, value), USD."""

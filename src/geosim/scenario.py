@@ -10,6 +10,7 @@ import copy
 import hashlib
 import json
 import os
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -282,6 +283,17 @@ class _Problem:
     expected: str
 
 
+_BLOCS: weakref.WeakKeyDictionary[World, list[str]] = weakref.WeakKeyDictionary()
+
+
+def _bloc_names(world: World) -> list[str]:
+    """The blocs a scenario can name in a world (derived once per world: sweeps check every
+    run's scenario)."""
+    if world not in _BLOCS:
+        _BLOCS[world] = sorted(set(trade_agreements(world.memberships, world.base_year)["bloc"]))
+    return _BLOCS[world]
+
+
 def _check_value(value: Any, kind: str, world: World) -> Any:
     """Return the checked value, or a _Problem saying what was expected."""
     if kind == "int":
@@ -296,7 +308,7 @@ def _check_value(value: Any, kind: str, world: World) -> Any:
     if kind == "investor":
         return value if value in INVESTORS else _Problem("one of " + ", ".join(INVESTORS))
     if kind == "bloc":
-        blocs = sorted(set(trade_agreements(world.memberships, world.base_year)["bloc"]))
+        blocs = _bloc_names(world)
         return value if value in blocs else _Problem("a bloc of the world data: "
                                                      + ", ".join(blocs))
     items = [value] if isinstance(value, str) else value
