@@ -121,12 +121,14 @@ DESIGN_GOAL_MIN = 15.0
 
 def projected_design(tmp: Path, slice_runs: int, workers: int = 2, n: int = DESIGN_N
                      ) -> dict[str, float]:
-    """Run a random slice of the N = `n` design of pivot_sensitivity on `workers` local
-    workers (the sweep's own engine and driver, without the ledger) and project the whole
-    design's time: start-up + all runs at the steady rate measured after the first result."""
-    text = DESIGN.read_text()
-    lines = [f"samples: {n}" if line.startswith("samples:") else line
-             for line in text.splitlines()]
+    """Run a random slice of the N = `n` Sobol design of pivot_sensitivity (with second-order
+    indices, 2 seeds: n x 16 samples x 2 = 32,768 runs at n = 1024) on `workers` local workers
+    (the sweep's own engine and driver, without the ledger) and project the whole design's
+    time: start-up + all runs at the steady rate measured after the first result."""
+    fixed = {"samples:": f"samples: {n}", "options:": "options: {calc_second_order: true}",
+             "replications:": "replications: 2"}  # the issue's design: N(2D+2) samples x 2 seeds
+    lines = [next((v for k, v in fixed.items() if line.startswith(k)), line)
+             for line in DESIGN.read_text().splitlines()]
     path = tmp / "design.yaml"
     path.write_text("\n".join(lines) + "\n")
     spec = load_sweep(path)

@@ -204,7 +204,9 @@ def test_shipped_sweeps_are_valid_and_sized_to_run(name):
     spec = load_sweep(ROOT / "experiments" / f"{name}.yaml")
     prepare(spec)  # every range end and level accepted by the base scenario
     total = design_size(spec) * spec.replications
-    assert 20 <= total <= 2048
+    # pivot_sensitivity is research-scale (N = 2048, first-order and total indices): no more
+    # runs than the N = 1024 second-order design the sweep benchmark holds to 15 minutes
+    assert 20 <= total <= (32_768 if name == "pivot_sensitivity" else 2048)
     if name == "pivot_sensitivity":
         assert spec.sampler == "sobol" and set(spec.parameter_names) >= {
             "sigma", "beta_rta", "kappa", "gamma", "events.usmca_accession.year",
