@@ -29,6 +29,7 @@ from geosim.experiments import (
 )
 from geosim.experiments.evaluate import evaluate
 from geosim.experiments.plots import fan, new_axes
+from geosim.model import GeoModel
 from test_experiments_hooks import exit_on_seed, raise_on_sample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,6 +38,7 @@ SWEEP = """\
 name: small
 description: a short random sweep of the pivot
 scenario: pivot
+reference: baseline
 sampler: random
 samples: 30
 replications: 2
@@ -52,12 +54,13 @@ outcomes:
   china_share: {metric: china_trade_share, of: region, reduce: final}
   china_change: {metric: china_trade_share, of: region, reduce: change}
   chl_china: {metric: china_import_share, of: CHL, reduce: mean}
+  china_vs_base: {metric: china_trade_share, of: region, reduce: final, vs_reference: true}
 series: [region.china_trade_share]
 """
 RUNS = 60
 COMPARED = ["run_id", "sample_id", "replicate", "seed", "status", "sigma", "kappa",
             "events.usmca_accession.year", "events.usmca_accession.countries", "china_share",
-            "china_change", "chl_china"]
+            "china_change", "chl_china", "china_vs_base"]
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +106,8 @@ def test_load_returns_one_row_per_run_with_parameters_and_outcomes(reference, sw
     assert (final == df.set_index("run_id")["china_share"]).all()
 
 
-def test_the_same_seed_gives_the_same_outcomes_and_seeds_matter(reference, sweep_file):
+def test_the_same_seed_gives_the_same_outcomes_and_seeds_matter(reference, sweep_file,
+                                                                 monkeypatch):
     _, df = reference
     by_sample = df.groupby("sample_id")
     assert (by_sample["seed"].nunique() == 2).all()
@@ -111,10 +115,16 @@ def test_the_same_seed_gives_the_same_outcomes_and_seeds_matter(reference, sweep
     # it), gives exactly the outcomes the sweep's workers recorded
     spec = load_sweep(sweep_file)
     context, values = prepare(spec).context, design(spec).values
-    outcomes = ["china_share", "china_change", "chl_china"]
+    outcomes = ["china_share", "china_change", "chl_china", "china_vs_base"]
     for row in df.iloc[[0, 1, 17, 58]].itertuples():
         again, _ = evaluate(context, values[row.sample_id], int(row.seed))
         assert [again[o] for o in outcomes] == [getattr(row, o) for o in outcomes]
+    # the paired baseline reused from the run's reference equals a baseline simulated anew
+    with monkeypatch.context() as m:
+        m.setattr(GeoModel, "shared_reference", classmethod(lambda cls, *a, **k: None))
+        row = df.iloc[17]
+        plain, _ = evaluate(context, values[row["sample_id"]], int(row["seed"]))
+    assert plain["china_vs_base"] == row["china_vs_base"] and plain["china_vs_base"] != 0
     # the same sample with another seed gives other outcomes
     other, _ = evaluate(context, values[0], int(df["seed"].iloc[0]) + 1)
     assert other["china_share"] != df["china_share"].iloc[0]
