@@ -52,7 +52,8 @@ class GeoModel(mesa.Model):
     4. Countries update endowments (baseline growth, productivity from investment above business
        as usual, shocks) and trade costs (tariffs, agreements phasing in, the China × Latin
        America trend, transport infrastructure, FDI ties).
-    5. The trade engine solves the year's equilibrium; the trade graph's edges are rewritten.
+    5. The trade engine solves the year's equilibrium; the trade graph's edges are rewritten
+       (once someone has read `trade_graph`).
     6. The year's outcomes are recorded.
 
     Args:
