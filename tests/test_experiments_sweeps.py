@@ -315,8 +315,8 @@ def test_vs_reference_outcomes_are_the_run_minus_its_paired_reference(tmp_path):
 
 def test_vs_reference_needs_a_reference(tmp_path, capsys):
     path = tmp_path / "bad.yaml"
-    path.write_text(SWEEP.replace("outcomes:\n", "outcomes:\n  china_vs: {metric: "
-                                  "china_trade_share, vs_reference: true}\n"))
+    path.write_text(SWEEP.replace("reference: baseline\n", "").replace(
+        "outcomes:\n", "outcomes:\n  china_vs: {metric: china_trade_share, vs_reference: true}\n"))
     assert cli(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "vs_reference" in err and "reference" in err
