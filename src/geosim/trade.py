@@ -5,6 +5,7 @@ Owns the counterfactual solver (pure numpy, no Mesa), its result type and the IS
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -154,7 +155,8 @@ def solve(
     x = np.asarray(flows, dtype=float)
     if x.ndim != 2 or x.shape[0] != x.shape[1] or x.shape[0] == 0:
         raise TradeDataError(f"flows must be a non-empty square matrix, got shape {x.shape}")
-    _check_flows(x.tobytes(), x.shape)  # once per distinct matrix: models solve many years
+    data = x.tobytes()
+    _check_flows(data, x.shape)  # once per distinct matrix: models solve many years
     _check_inputs(x, sigma, cost_factor, endowment_factor, reference, initial_price)
     if imbalance not in IMBALANCES:
         raise TradeDataError(f"imbalance must be one of {', '.join(IMBALANCES)}, got {imbalance!r}")
@@ -167,12 +169,14 @@ def solve(
     t_hat = np.ones((n, n)) if cost_factor is None else np.asarray(cost_factor, dtype=float)
     q_hat = np.ones(n) if endowment_factor is None else np.asarray(endowment_factor, dtype=float)
 
-    y = x.sum(axis=1)
-    e = x.sum(axis=0)
-    share = x / e  # π_ij
+    # base-year arrays, derived once per distinct (C-ordered) flows matrix
+    base = _base_arrays(data, x.shape) if x.flags.c_contiguous else _BaseArrays.of(x)
+    y, e, share = base.output, base.expenditure, base.share
+    powered = {}  # t̂^(step (1-σ)) by step
 
     def market_at(step: float) -> _Market:  # a fraction of the shock: t̂^step, q̂^step
-        a = share * t_hat ** (step * (1.0 - sigma))  # π_ij t̂_ij^(1-σ)
+        powered[step] = t_hat ** (step * (1.0 - sigma))
+        a = share * powered[step]  # π_ij t̂_ij^(1-σ)
         return _Market(a, y, e, q_hat**step * y, sigma, imbalance, conditional)
 
     norm_ref = None if conditional else reference
@@ -188,7 +192,7 @@ def solve(
     imr = denom ** (1.0 / (1.0 - sigma))
     exp_hat = spend / e
     # Π̂_i^(1-σ) = Σ_j (X_ij / Y_i) t̂_ij^(1-σ) P̂_j^(σ-1) Ê_j / Ê_world
-    omr_pow = (x / y[:, None] * t_hat ** (1.0 - sigma)) @ (exp_hat / denom)
+    omr_pow = (base.output_share * powered[1.0]) @ (exp_hat / denom)
     omr = (omr_pow / (spend.sum() / e.sum())) ** (1.0 / (1.0 - sigma))
     out_hat = out / y
     price = np.ones(n) if conditional else p
@@ -199,8 +203,8 @@ def solve(
         imr=imr,
         omr=omr,
         real_output=out_hat / imr,
-        exports=_foreign_change(new_flows, x, axis=1),
-        imports=_foreign_change(new_flows, x, axis=0),
+        exports=_foreign_change(new_flows, base, axis=1),
+        imports=_foreign_change(new_flows, base, axis=0),
         welfare=exp_hat / imr,
         flows=new_flows,
         iterations=iterations,
@@ -296,7 +300,8 @@ class _Market:
         new, demand, out, spend = parts
         n = len(out)
         share_out = new / demand[:, None]  # s_ij
-        jac = self.power * (np.eye(n) - share_out @ (new / spend[None, :]).T)
+        eye = _identity(n)
+        jac = self.power * (eye - share_out @ (new / spend[None, :]).T)
         if not self.conditional:
             per_spend = share_out / spend[None, :]
             if self.imbalance == "world_share":  # ∂E'_j/∂ln p̂_k = Y'_k (δ_jk + d_j)
@@ -304,8 +309,15 @@ class _Market:
             else:  # E' = φ Y'; κ = ΣE' / ΣY' moves with country k's weight in each
                 jac += share_out
                 jac -= (spend / spend.sum() - out / out.sum())[None, :]
-            jac -= np.eye(n)
+            jac -= eye
         return ratio[:, None] * jac
+
+
+@functools.lru_cache(maxsize=8)
+def _identity(n: int) -> np.ndarray:
+    eye = np.eye(n)
+    eye.setflags(write=False)
+    return eye
 
 
 class _Stalled(Exception):
@@ -425,12 +437,39 @@ def _normalise(z: np.ndarray, qy: np.ndarray, reference: int | None) -> np.ndarr
     return z - (shift + np.log((np.exp(z - shift) * qy).sum() / qy.sum()))
 
 
-def _foreign_change(new: np.ndarray, old: np.ndarray, axis: int) -> np.ndarray:
+def _foreign_change(new: np.ndarray, base: _BaseArrays, axis: int) -> np.ndarray:
     """Change factor of off-diagonal row (axis=1) or column (axis=0) sums; 1 where both are 0."""
-    off = ~np.eye(old.shape[0], dtype=bool)
-    before = np.where(off, old, 0.0).sum(axis=axis)
-    after = np.where(off, new, 0.0).sum(axis=axis)
+    before = base.foreign_exports if axis == 1 else base.foreign_imports
+    after = np.where(base.off_diagonal, new, 0.0).sum(axis=axis)
     return np.divide(after, before, out=np.ones_like(after), where=before > 0)
+
+
+@dataclass(frozen=True)
+class _BaseArrays:
+    """What a solve derives from the baseline flows alone."""
+
+    output: np.ndarray  # Y_i
+    expenditure: np.ndarray  # E_j
+    share: np.ndarray  # π_ij = X_ij / E_j
+    output_share: np.ndarray  # X_ij / Y_i
+    off_diagonal: np.ndarray
+    foreign_exports: np.ndarray  # off-diagonal row sums
+    foreign_imports: np.ndarray  # off-diagonal column sums
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> _BaseArrays:
+        y, e = x.sum(axis=1), x.sum(axis=0)
+        off = ~np.eye(x.shape[0], dtype=bool)
+        foreign = np.where(off, x, 0.0)
+        arrays = cls(y, e, x / e, x / y[:, None], off, foreign.sum(axis=1), foreign.sum(axis=0))
+        for f in dataclasses.fields(arrays):
+            getattr(arrays, f.name).setflags(write=False)
+        return arrays
+
+
+@functools.lru_cache(maxsize=16)
+def _base_arrays(data: bytes, shape: tuple[int, ...]) -> _BaseArrays:
+    return _BaseArrays.of(np.frombuffer(data).reshape(shape))
 
 
 def _check_inputs(x, sigma, cost_factor, endowment_factor, reference, initial_price) -> None:
