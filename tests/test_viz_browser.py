@@ -96,11 +96,44 @@ def step(page, to_year: int) -> float:
 
 
 def run_to(page, to_year: int) -> None:
+    from playwright.sync_api import expect
+
     field = page.get_by_label("Run to year")
     field.fill(str(to_year))
     field.press("Enter")
     page.get_by_role("button", name="Run to").click()
     wait_for_year(page, to_year, timeout=60_000)
+    expect(page.locator(".geosim-table-title")).to_contain_text(f"in {to_year}")
+
+
+def sort_by(page, column: int, descending: bool = False) -> list[list[str]]:
+    """Click a column header until the table is sorted by it; the rows (fails if it never is)."""
+    header = page.locator(".geosim-table thead th").nth(column)
+    for _ in range(3):  # vuetify cycles ascending, descending, unsorted
+        header.click()
+        deadline = time.monotonic() + 3
+        while time.monotonic() < deadline:
+            rows = table_rows(page)
+            values = [float(r[column]) for r in rows]
+            if values == sorted(values, reverse=descending) and values != sorted(
+                    values, reverse=not descending):
+                return rows
+            page.wait_for_timeout(100)
+    pytest.fail(f"the table never sorted by column {column} (descending={descending})")
+
+
+def choose(page, label: str, option) -> None:
+    """Pick `option` (text or pattern) in the select labelled `label`."""
+    page.locator(".v-select__slot", has=page.get_by_label(label)).click()
+    page.get_by_role("option", name=option).click()
+
+
+def on_screen(page, locator) -> bool:
+    """Whether the element (e.g. a slider's thumb, which has no size) is inside the viewport."""
+    box = locator.bounding_box()
+    size = page.viewport_size
+    return (box is not None and 0 <= box["x"] <= size["width"]
+            and 0 <= box["y"] + box["height"] <= size["height"])
 
 
 def table_rows(page) -> list[list[str]]:
@@ -123,7 +156,7 @@ def test_page_loads_offline_titled_and_explained(browser, server):
     for control in ("Reset", "Step", "▶", "Run to"):
         assert page.get_by_role("button", name=control).is_visible()
     for name in SLIDERS:
-        assert page.get_by_role("slider", name=name).is_visible()
+        assert on_screen(page, page.get_by_role("slider", name=name)), name
     assert "Latin America & Caribbean: China" in outcome(page)
     assert "baseline: China" in outcome(page)
     # Mesa's developer controls (render interval, threads) are not on the page
@@ -162,8 +195,7 @@ def test_step_redraws_within_the_latency_budget(browser, server):
 
 def test_play_keeps_its_interval_and_pause_stops_on_the_year_shown(browser, server):
     page = open_page(browser, server)
-    page.get_by_label("Play speed").click()
-    page.get_by_role("option", name="2 years per second").click()
+    choose(page, "Play speed", "2 years per second")
     page.get_by_role("button", name="▶").click()
     wait_for_year(page, 2024)
     start = time.perf_counter()
@@ -212,22 +244,20 @@ def test_table_sorts_selects_and_charts_show_baseline_events_and_values(browser,
     page = open_page(browser, server)
     run_to(page, 2030)
     column = header_index(page, "China vs baseline")
-    page.locator(".geosim-table thead th").nth(column).click()  # ascending
-    values = [float(r[column]) for r in table_rows(page)]
-    assert values == sorted(values) and values[0] < 0
-    page.locator(".geosim-table thead th").nth(column).click()  # descending
-    values = [float(r[column]) for r in table_rows(page)]
-    assert values == sorted(values, reverse=True)
+    assert float(sort_by(page, column)[0][column]) < 0
+    assert float(sort_by(page, column, descending=True)[0][column]) > 0
     row = page.locator(".geosim-table tbody tr", has_text="Uruguay")
     row.click()
     chart = page.locator("svg.geosim-chart-country")
     expect(chart).to_contain_text("Uruguay: share of its trade")
     assert chart.locator("polyline[stroke-dasharray]").count() == 2  # baseline China and US
-    events = chart.locator(".geosim-event").all_inner_texts()
+    events = chart.locator(".geosim-event").all_text_contents()
     assert any("usmca accession" in e for e in events) and any("us programme" in e for e in
                                                                   events)
-    hover = chart.locator("circle.geosim-point title").first.text_content()
-    assert re.fullmatch(r"China 2023: \d+\.\d\d%", hover)
+    hovers = chart.locator("circle.geosim-point title").all_text_contents()
+    assert "China 2030: " in " ".join(hovers)  # a value per point, this run's and the baseline's
+    assert all(re.fullmatch(r"(China|US)(, baseline)? 20\d\d: \d+\.\d\d%", h) for h in hovers)
+    assert len(hovers) == 4 * 8  # four lines, 2023-2030
     # the y-axis zooms to the data: Uruguay's shares are 10-30 %, so no 0 % or 50 % tick
     ticks = chart.locator("text").all_text_contents()
     assert "0%" not in ticks and "50%" not in ticks
@@ -247,20 +277,15 @@ def test_at_1366x768_whose_china_share_fell_most_and_download(browser, server):
 
     page = open_page(browser, server, size=(1366, 768))
     for name in SLIDERS:  # every lever visible without scrolling
-        box = page.get_by_role("slider", name=name).bounding_box()
-        assert box is not None and box["y"] + box["height"] <= 768, name
-    picker = page.get_by_label("Who applies to join USMCA")
-    picker.click()
-    page.get_by_role("option", name=re.compile("seven")).click()
+        assert on_screen(page, page.get_by_role("slider", name=name)), name
+    choose(page, "Who applies to join USMCA", re.compile("seven"))
     selection = page.locator(".geosim-sidebar .v-select__selection", has_text="URY")
     expect(selection).to_be_visible()
     assert selection.evaluate("e => e.scrollWidth <= e.clientWidth + 1")  # not cut off
-    page.get_by_label("Who applies to join USMCA").click()
-    page.get_by_role("option", name="as in the scenario").click()
+    choose(page, "Who applies to join USMCA", "as in the scenario")
     run_to(page, 2035)
     column = header_index(page, "China vs baseline")
-    page.locator(".geosim-table thead th").nth(column).click()
-    top = table_rows(page)[0]
+    top = sort_by(page, column)[0]
     # the known answer, from the model itself
     pivot, baseline = GeoModel("pivot", seed=0), GeoModel("baseline", seed=0)
     pivot.run(until=2035)

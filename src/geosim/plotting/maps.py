@@ -242,9 +242,13 @@ def _draw_static(ax: Axes, scale: MapScale, outline: Sequence[np.ndarray],
     ], loc="lower left", bbox_to_anchor=(0.13, 0.0), fontsize=7, frameon=False)
 
 
-def _label_layout(ax: Axes, iso3: Sequence[str], xy: np.ndarray, sizes: np.ndarray
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Label offsets (points, from each marker) and leader-line flags for every economy."""
+def _draw_labels(ax: Axes, iso3: Sequence[str], xy: np.ndarray, sizes: np.ndarray,
+                 animated: bool = False) -> list:
+    """Place and draw a label for every economy (see `place_labels`); the artists.
+
+    The last artist holds the leader lines of labels pushed away from their marker; the others
+    are the labels in the order of `iso3`.
+    """
     ax.apply_aspect()
     dpi = ax.figure.dpi
     points = ax.transData.transform(xy)
@@ -255,12 +259,22 @@ def _label_layout(ax: Axes, iso3: Sequence[str], xy: np.ndarray, sizes: np.ndarr
     order = np.argsort(-sizes, kind="stable")
     centres, leader = place_labels(points, radii, widths, 0.9 * LABEL_SIZE * dpi / 72,
                                    (box.x0 + 2, box.y0 + 2, box.x1 - 2, box.y1 - 2), order)
-    return (centres - points) * 72 / dpi, leader
+    at = ax.transData.inverted().transform(centres)
+    texts = [ax.text(*at[i], code, ha="center", va="center", fontsize=LABEL_SIZE,
+                     color="#222222", zorder=8, animated=animated,
+                     bbox={"boxstyle": "square,pad=0.05", "fc": "#ffffffb0", "ec": "none"})
+             for i, code in enumerate(iso3)]
+    lines = LineCollection([np.array([xy[i], at[i]]) for i in np.flatnonzero(leader)],
+                           colors="#888888", linewidths=0.5, zorder=7.5, animated=animated)
+    return [*texts, ax.add_collection(lines)]
 
 
-def _draw_year(ax: Axes, data: MapData, scale: MapScale, xy: np.ndarray, labels: tuple,
+def _draw_year(ax: Axes, data: MapData, scale: MapScale, xy: np.ndarray, labels: list,
                *, selected: str | None, subtitle: str, animated: bool = False) -> list:
-    """One year's layers: trade links, countries, rings, labels and the title; their artists."""
+    """One year's layers: trade links, countries, rings and the title; their artists.
+
+    `labels` (from `_draw_labels`) are kept across years; the selected one is set in bold.
+    """
     iso3 = list(data.iso3)
     china = iso3.index("CHN") if "CHN" in iso3 else -1
     usa = iso3.index("USA") if "USA" in iso3 else -1
@@ -302,20 +316,13 @@ def _draw_year(ax: Axes, data: MapData, scale: MapScale, xy: np.ndarray, labels:
         artists.append(ax.scatter(*xy[i], s=sizes[i] * 1.9 + 30, facecolors="none",
                                   edgecolors="#111111", linewidths=1.6, zorder=7,
                                   animated=animated))
-    offsets, leader = labels
-    for i, code in enumerate(iso3):
+    for text, code in zip(labels, iso3, strict=False):
         chosen = code == selected
-        artists.append(ax.annotate(
-            code, xy[i], xytext=offsets[i], textcoords="offset points", ha="center",
-            va="center", fontsize=LABEL_SIZE + (1 if chosen else 0),
-            fontweight="bold" if chosen else "normal", color="#111111" if chosen else "#222222",
-            zorder=8, animated=animated,
-            bbox={"boxstyle": "square,pad=0.05", "fc": "#ffffffb0", "ec": "none"},
-            arrowprops={"arrowstyle": "-", "color": "#888888", "lw": 0.5, "shrinkA": 0,
-                        "shrinkB": 2} if leader[i] else None))
-    artists.append(ax.text(0.0, 1.01, f"{data.year}" + (f"  ·  {subtitle}" if subtitle else ""),
-                           transform=ax.transAxes, fontsize=14, fontweight="bold",
-                           animated=animated))
+        text.set_fontweight("bold" if chosen else "normal")
+        text.set_fontsize(LABEL_SIZE + 1 if chosen else LABEL_SIZE)
+    if not animated:  # the browser page shows the year in its header
+        ax.text(0.0, 1.01, f"{data.year}" + (f"  ·  {subtitle}" if subtitle else ""),
+                transform=ax.transAxes, fontsize=14, fontweight="bold")
     return artists
 
 
@@ -345,7 +352,7 @@ def draw_trade_map(ax: Axes, data: MapData, scale: MapScale, *, selected: str | 
     base_gdp = np.asarray(scale.base_gdp) if len(scale.base_gdp) else data.gdp
     xy = layout(data.iso3, data.lon, data.lat, base_gdp)
     _draw_static(ax, scale, outline, cax)
-    labels = _label_layout(ax, data.iso3, xy, node_sizes(base_gdp, scale.gdp_ref) * 1.15)
+    labels = _draw_labels(ax, data.iso3, xy, node_sizes(base_gdp, scale.gdp_ref) * 1.15)
     _draw_year(ax, data, scale, xy, labels, selected=selected, subtitle=subtitle)
     return ax
 
@@ -385,8 +392,11 @@ class MapRenderer:
         base_gdp = np.asarray(scale.base_gdp) if len(scale.base_gdp) else base.gdp
         self.xy = layout(base.iso3, base.lon, base.lat, base_gdp)
         _draw_static(self.ax, scale, _outline(), cax)
-        self.labels = _label_layout(self.ax, base.iso3, self.xy,
-                                    node_sizes(base_gdp, scale.gdp_ref) * 1.15)
+        if subtitle:
+            self.ax.text(0.0, 1.01, subtitle, transform=self.ax.transAxes, fontsize=12,
+                         fontweight="bold")
+        self.labels = _draw_labels(self.ax, base.iso3, self.xy,
+                                   node_sizes(base_gdp, scale.gdp_ref) * 1.15, animated=True)
         self.canvas.draw()
         self.background = self.canvas.copy_from_bbox(self.figure.bbox)
 
@@ -396,7 +406,7 @@ class MapRenderer:
         artists = _draw_year(self.ax, data, self.scale, self.xy, self.labels, selected=selected,
                              subtitle=self.subtitle, animated=True)
         try:
-            for artist in sorted(artists, key=lambda a: a.get_zorder()):
+            for artist in sorted([*artists, *self.labels], key=lambda a: a.get_zorder()):
                 self.ax.draw_artist(artist)
             width, height = self.canvas.get_width_height()
             image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",

@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+import markdown
 import numpy as np
 import pandas as pd
 import solara
@@ -44,6 +45,7 @@ INVESTORS = {  # investor agent -> (label, colour) in the money chart
     "china_policy_banks": ("China policy banks", "#b71c1c"),
     "china_state_firms": ("China state firms", "#ef9a9a"), "eu_private": ("EU private", "#9e9e9e"),
 }
+INFO_HTML = markdown.markdown(INFO)
 CSS = """
 .v-input__slider .v-slider__thumb-container::after {
     content: attr(aria-valuenow); position: absolute; top: -19px; left: 0;
@@ -53,7 +55,8 @@ CSS = """
     overflow-y: auto; position: sticky; top: 0; border-right: 1px solid #ddd;
     background: #fafafa; }
 .geosim-sidebar .v-input { margin-top: 2px !important; padding-top: 2px !important; }
-.geosim-sidebar .v-input__slider { margin-top: 12px !important; }
+.geosim-sidebar .v-input__slider { margin-top: 10px !important; }
+.geosim-sidebar .v-input__slot { margin-bottom: 0 !important; min-height: 0 !important; }
 .geosim-sidebar .v-messages { display: none; }
 .geosim-sidebar .v-label, .geosim-sidebar .v-select__selection { font-size: 12.5px !important; }
 .geosim-sidebar .v-select__selection { max-width: 100% !important; white-space: normal; }
@@ -119,6 +122,11 @@ class Session:
     lock: threading.Lock = field(default_factory=threading.Lock)
     previous: tuple[ClassroomModel, GeoModel] | None = None
     stepped_at: float = 0.0
+    first: pd.DataFrame | None = None  # the first year's country metrics
+
+    def __post_init__(self) -> None:
+        if self.first is None:
+            self.first = self.model.country_metrics()
 
     @classmethod
     def start(cls, settings: dict) -> Session:
@@ -188,13 +196,18 @@ def headline(model: GeoModel, baseline: GeoModel | None = None) -> str:
             f"of {int(region['n_top_partner_china_imports'])} of {n} countries.")
 
 
-def country_table(model: GeoModel, baseline: GeoModel, measure: str = "trade") -> pd.DataFrame:
+def country_table(model: GeoModel, baseline: GeoModel, measure: str = "trade",
+                  first: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every economy this year: China and US shares of exports and imports (%), and for
     `measure` ("trade", "export" or "import") the change since the first year and the
-    difference from the baseline run at the same year (percentage points)."""
-    frame = model.countries_frame()
-    now = frame[frame["year"] == model.year].set_index("iso3")
-    first = frame[frame["year"] == model.start].set_index("iso3")
+    difference from the baseline run at the same year (percentage points).
+
+    `first` is the first year's `country_metrics()` (read from the run's history if None).
+    """
+    now = model.country_metrics()
+    if first is None:
+        frame = model.countries_frame()
+        first = frame[frame["year"] == model.start].set_index("iso3")
     base = baseline.country_metrics()
     names = dict(zip(model.world.iso3, model.world.name, strict=True))
     table = pd.DataFrame({"country": [names[i] for i in now.index], "iso3": now.index})
@@ -373,11 +386,11 @@ def Page():
         interval = SPEEDS[speed.value]
         due = time.monotonic() + interval
         while not cancel.wait(max(due - time.monotonic(), 0.0)):
+            due = time.monotonic() + interval  # the page's redraw is part of the interval
             with s.lock:
                 if not playing.value or s.done:
                     break
                 s.step(keep_previous=True)
-            due = time.monotonic() + interval
             refresh()
         if s.done:
             playing.value = False
@@ -417,27 +430,34 @@ def Page():
             UserInputs({k: {**v, "value": draft.value[k]} for k, v in spec.items()},
                        on_change=on_change)
         with solara.Column(gap="6px", classes=["geosim-main"]):
-            Dashboard(s, country.value, country.set, measure, pending)
+            Dashboard(s, tick.value, country.value, country.set, measure, pending)
 
 
 @solara.component
-def Dashboard(s: Session, country: str, set_country, measure: solara.Reactive, pending: list):
-    """Header, map, charts, table, money, decisions and the explanation panel."""
+def Dashboard(s: Session, tick: int, country: str, set_country, measure: solara.Reactive,
+              pending: list):
+    """Header, map, charts, table, money, decisions and the explanation panel.
+
+    `tick` counts the page's steps: the session is changed in place, so it is what tells the
+    component to draw again.
+    """
     model, baseline = s.model, s.baseline
     world = model.world
     names = dict(zip(world.iso3, world.name, strict=True))
     if country not in names:
         country = DEFAULT_COUNTRY
-    key = [s, model, model.year]
+    key = [s, model, model.year, tick]
     png = solara.use_memo(lambda: s.renderer.png(map_data(model), selected=country),
                           dependencies=[*key, country])
-    table = solara.use_memo(lambda: country_table(model, baseline, MEASURES[measure.value]),
-                            dependencies=[*key, measure.value])
+    table = solara.use_memo(lambda: country_table(model, baseline, MEASURES[measure.value],
+                                                  s.first), dependencies=[*key, measure.value])
+    frames = solara.use_memo(lambda: (model.countries_frame(), baseline.countries_frame()),
+                             dependencies=key)
     span = (model.start, model.end)
     markers = solara.use_memo(lambda: event_markers(model), dependencies=[s, model])
 
     def charts():
-        run, base = model.countries_frame(), baseline.countries_frame()
+        run, base = frames
         one = share_chart(run[run["iso3"] == country], base[base["iso3"] == country],
                           title=f"{names[country]}: share of its trade", span=span,
                           markers=markers, css_class="geosim-chart-country")
@@ -473,7 +493,7 @@ def Dashboard(s: Session, country: str, set_country, measure: solara.Reactive, p
             with solara.Row(gap="8px", style={"align-items": "center"}):
                 solara.Text(f"Every economy in {model.year} (click a header to sort, a row to "
                             "chart it). Changes are in",
-                            style={"font-size": "13px"})
+                            classes=["geosim-table-title"], style={"font-size": "13px"})
                 solara.Select("", values=list(MEASURES), value=measure,
                               style={"max-width": "210px"})
                 solara.FileDownload(
@@ -492,4 +512,6 @@ def Dashboard(s: Session, country: str, set_country, measure: solara.Reactive, p
                     solara.Text(line, style={"display": "block", "font-size": "13px"})
     with solara.Details("About this model: what it is, the levers, the colours, the accession "
                         "rule (click to open)", expand=False):
-        solara.Markdown(INFO, style={"max-width": "980px"})
+        # converted here: solara.Markdown would load KaTeX from a CDN
+        solara.HTML(tag="div", unsafe_innerHTML=INFO_HTML, classes=["geosim-info"],
+                    style="max-width: 980px; font-size: 14px")
