@@ -319,7 +319,6 @@ def _draw_year(ax: Axes, data: MapData, scale: MapScale, xy: np.ndarray, labels:
     for text, code in zip(labels, iso3, strict=False):
         chosen = code == selected
         text.set_fontweight("bold" if chosen else "normal")
-        text.set_fontsize(LABEL_SIZE + 1 if chosen else LABEL_SIZE)
     if not animated:  # the browser page shows the year in its header
         ax.text(0.0, 1.01, f"{data.year}" + (f"  ·  {subtitle}" if subtitle else ""),
                 transform=ax.transAxes, fontsize=14, fontweight="bold")

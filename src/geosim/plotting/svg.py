@@ -64,12 +64,25 @@ def line_chart(series: Sequence[Series], *, title: str, span: tuple[int, int],
         width, height: size in pixels.
         css_class: class of the `<svg>` element.
     """
-    left, right, top, bottom = 44, 10, 38, 22
-    low, high = y_range(series)
+    left, right, bottom = 44, 10, 22
     x0, x1 = span[0] - 0.5, span[1] + 0.5
 
     def sx(year: float) -> float:
         return left + (year - x0) / (x1 - x0) * (width - left - right)
+
+    placed: list[tuple[float, float, int, Marker]] = []  # label x-extents, level, marker
+    for marker in sorted(markers, key=lambda m: m.year):
+        if span[0] <= marker.year <= span[1]:
+            x = sx(marker.year)
+            extent = (x, x + 4 + 5.0 * len(marker.label))
+            level = 0
+            while any(lv == level and a < extent[1] and extent[0] < b
+                      for a, b, lv, _ in placed):
+                level += 1
+            placed.append((*extent, level, marker))
+    band = 10 * (max((lv for *_, lv, _ in placed), default=-1) + 1)  # event labels' band
+    top = 38 + band
+    low, high = y_range(series)
 
     def sy(value: float) -> float:
         return height - bottom - (value - low) / (high - low) * (height - top - bottom)
@@ -90,21 +103,12 @@ def line_chart(series: Sequence[Series], *, title: str, span: tuple[int, int],
         if span[0] <= year <= span[1]:
             out.append(f'<text x="{sx(year):.1f}" y="{height - 6}" font-size="10" '
                        f'text-anchor="middle" fill="{TEXT}">{int(year)}</text>')
-    placed: list[tuple[float, float, int]] = []  # label x-extents and their level
-    for marker in markers:
-        if not span[0] <= marker.year <= span[1]:
-            continue
-        x = sx(marker.year)
-        extent = (x, x + 4 + 5.2 * len(marker.label))
-        level = 0
-        while any(lv == level and a < extent[1] and extent[0] < b for a, b, lv in placed):
-            level += 1
-        placed.append((*extent, level))
+    for a, _, level, marker in placed:
+        y = 44 + 10 * level
         out.append(f'<g class="geosim-event"><title>{marker.year}: {escape(marker.label)}</title>'
-                   f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 4 + 10 * level}" '
-                   f'y2="{height - bottom}" stroke="{EVENT}" stroke-dasharray="2,2"/>'
-                   f'<text x="{x + 2:.1f}" y="{top + 4 + 10 * level}" font-size="9" '
-                   f'fill="{EVENT}">{escape(marker.label)}</text></g>')
+                   f'<line x1="{a:.1f}" x2="{a:.1f}" y1="{y - 8}" y2="{height - bottom}" '
+                   f'stroke="{EVENT}" stroke-dasharray="2,2"/><text x="{a + 2:.1f}" y="{y}" '
+                   f'font-size="9" fill="{EVENT}">{escape(marker.label)}</text></g>')
     legend_x = 4.0
     for s in sorted(series, key=lambda s: not s.dashed):
         dash = ' stroke-dasharray="5,3"' if s.dashed else ""

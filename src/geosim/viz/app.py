@@ -54,6 +54,7 @@ CSS = """
 .geosim-sidebar { width: 290px; flex: none; padding: 6px 10px !important; height: 100vh;
     overflow-y: auto; position: sticky; top: 0; border-right: 1px solid #ddd;
     background: #fafafa; }
+.geosim-sidebar > * { flex: 0 0 auto !important; }
 .geosim-sidebar .v-input { margin-top: 2px !important; padding-top: 2px !important; }
 .geosim-sidebar .v-input__slider { margin-top: 10px !important; }
 .geosim-sidebar .v-input__slot { margin-bottom: 0 !important; min-height: 0 !important; }
@@ -255,7 +256,7 @@ def share_chart(run: pd.DataFrame, base: pd.DataFrame, *, title: str, span: tupl
               Series("US, baseline", base["year"], base["us_trade_share"], US_COLOUR,
                      dashed=True)]
     return line_chart(series, title=title, span=span, markers=markers, css_class=css_class,
-                      width=440, height=200)
+                      width=440, height=210)
 
 
 def money_chart(model: GeoModel, top: int = 10) -> str:
