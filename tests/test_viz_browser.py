@@ -327,7 +327,7 @@ def test_screenshot_for_the_docs(browser, server):
     page = open_page(browser, server, size=(1366, 1000))
     run_to(page, 2030)
     page.locator(".geosim-table tbody tr", has_text="Uruguay").click()
-    page.evaluate("window.scrollTo(0, 0)")
+    page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; })")
     page.wait_for_timeout(800)  # let the images paint
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOT)

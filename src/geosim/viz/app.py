@@ -22,9 +22,10 @@ import solara
 from mesa.visualization.solara_viz import UserInputs
 
 from geosim.model import GeoModel
+from geosim.parameters import ParameterError
 from geosim.plotting.maps import CHINA_COLOUR, US_COLOUR, MapData, MapRenderer, MapScale
 from geosim.plotting.svg import Marker, Series, line_chart, stacked_bars
-from geosim.scenario import list_scenarios, load_scenario
+from geosim.scenario import ScenarioError, list_scenarios, load_scenario
 from geosim.viz.info import INFO
 from geosim.viz.levers import AS_WRITTEN, Levers, apply_levers, controls, describe
 
@@ -39,7 +40,7 @@ SPEEDS = {"1 year per second": 1.0, "2 years per second": 0.5, "1 year per 2 sec
 SEEN_AFTER_S = 0.4
 SHARES = ("china_export_share", "china_import_share", "china_trade_share", "us_export_share",
           "us_import_share", "us_trade_share")
-MEASURES = {"trade (exports + imports)": "trade", "exports": "export", "imports": "import"}
+MEASURES = {"trade (exp. + imp.)": "trade", "exports": "export", "imports": "import"}
 INVESTORS = {  # investor agent -> (label, colour) in the money chart
     "us_public": ("US public", "#0d47a1"), "us_private": ("US private", "#64b5f6"),
     "china_policy_banks": ("China policy banks", "#b71c1c"),
@@ -348,6 +349,7 @@ def Page():
     speed = solara.use_reactive(next(iter(SPEEDS)))
     country = solara.use_reactive(DEFAULT_COUNTRY)
     measure = solara.use_reactive(next(iter(MEASURES)))
+    error = solara.use_reactive("")
     s = session.value
     model = s.model
     target = solara.use_reactive(model.end)
@@ -363,7 +365,12 @@ def Page():
 
     def do_reset():
         playing.value = False
-        session.value = Session.start(dict(draft.value))
+        try:
+            session.value = Session.start(dict(draft.value))
+        except (ScenarioError, ParameterError) as exc:  # e.g. an accession outside the horizon
+            error.value = f"These settings cannot run: {exc}"
+            return
+        error.value = ""
         refresh()
 
     def do_play_pause():
@@ -421,6 +428,8 @@ def Page():
             solara.Text("Step: one year. ▶ plays, ❚❚ stops on the year shown. Reset starts a "
                         "new run in the first year with the settings below.",
                         style={"font-size": "12px", "color": "#555"})
+            if error.value:
+                solara.Error(error.value, classes=["geosim-error"])
             if pending:
                 solara.Text("Not applied until Reset: " + "; ".join(pending),
                             classes=["geosim-pending"])
@@ -496,7 +505,7 @@ def Dashboard(s: Session, tick: int, country: str, set_country, measure: solara.
                             "chart it). Changes are in",
                             classes=["geosim-table-title"], style={"font-size": "13px"})
                 solara.Select("", values=list(MEASURES), value=measure,
-                              style={"max-width": "210px"})
+                              style={"max-width": "170px"})
                 solara.FileDownload(
                     lambda: run_csv(model, baseline),
                     filename=f"geosim_{model.scenario_spec.name}_seed{model.seed}_"

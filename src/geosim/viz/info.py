@@ -22,7 +22,9 @@ towards the partners they trade and invest with; trade blocs decide on new membe
 **The run and the baseline.** Every tab runs its own model, and beside it the *baseline*
 scenario (no policy events) with the same parameters and seed, stepped year by year with it.
 The charts draw the baseline dashed; the table's "vs baseline" columns are this run minus the
-baseline in the same year, in percentage points (pp): the effect of the policies you chose.
+baseline in the same year, in percentage points (pp): the effect of the policy events you chose.
+The baseline shares the parameter levers (China lending, σ): to see what a parameter does,
+compare with a run at its default value (another tab, or the downloaded CSV).
 
 **The levers** (sidebar; they take effect on **Reset**, a new run from the first year):
 
