@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 
 import numpy as np
 import pandas as pd
@@ -366,11 +367,15 @@ def test_pause_goes_back_only_for_a_year_not_yet_seen(monkeypatch):
 
     s = session("baseline")
     s.step(keep_previous=True)
-    s.step(keep_previous=True)
+    s.step(keep_previous=True)  # its redraw not yet sent
     assert s.undo_unseen() and s.model.year == s.baseline.year == 2024
     assert not s.undo_unseen()  # one year at most
     s.step(keep_previous=True)
-    s.stepped_at -= app.SEEN_AFTER_S + 0.1
+    s.shown_at = time.monotonic()  # sent just now: not yet painted
+    assert s.undo_unseen() and s.model.year == 2024
+    s.step(keep_previous=True)
+    s.stepped_at = time.monotonic() - app.SEEN_AFTER_S - 0.3
+    s.shown_at = s.stepped_at + 0.1  # sent, and on the page for a while
     assert not s.undo_unseen() and s.model.year == 2025
     s.step()  # Step and Run to keep nothing to go back to
     assert not s.undo_unseen()

@@ -35,9 +35,10 @@ DEFAULT_SCENARIO = BASELINE
 DEFAULT_COUNTRY = "BRA"
 # Play: seconds per year, by the speed picker's choice.
 SPEEDS = {"1 year per second": 1.0, "2 years per second": 0.5, "1 year per 2 seconds": 2.0}
-# A year that reached the page less than this long before a Pause was not yet seen: Pause goes
-# back to the year before (the year the student saw). About the page's redraw latency.
-SEEN_AFTER_S = 0.4
+# A played year sent to the browser less than this long before a Pause arrived (or still being
+# sent) was not yet seen: Pause goes back to the year before, the one the student saw. About the
+# time the browser takes to paint what it received.
+SEEN_AFTER_S = 0.15
 SHARES = ("china_export_share", "china_import_share", "china_trade_share", "us_export_share",
           "us_import_share", "us_trade_share")
 MEASURES = {"trade (exp. + imp.)": "trade", "exports": "export", "imports": "import"}
@@ -124,6 +125,7 @@ class Session:
     lock: threading.Lock = field(default_factory=threading.Lock)
     previous: tuple[ClassroomModel, GeoModel] | None = None
     stepped_at: float = 0.0
+    shown_at: float = 0.0  # when the page's redraw of the last played year was sent
     first: pd.DataFrame | None = None  # the first year's country metrics
 
     def __post_init__(self) -> None:
@@ -157,8 +159,13 @@ class Session:
         self.stepped_at = time.monotonic()
 
     def undo_unseen(self) -> bool:
-        """Go back one year if the last played step was too recent to have been seen."""
-        if self.previous is None or time.monotonic() - self.stepped_at > SEEN_AFTER_S:
+        """Go back one year if the last played year was not yet on the page (call with `lock`).
+
+        Unseen: its redraw is still being sent, or was sent less than `SEEN_AFTER_S` ago.
+        """
+        if self.previous is None:
+            return False
+        if self.shown_at >= self.stepped_at and time.monotonic() - self.shown_at > SEEN_AFTER_S:
             return False
         self.model, self.baseline = self.previous
         self.previous = None
@@ -400,6 +407,8 @@ def Page():
                     break
                 s.step(keep_previous=True)
             refresh()
+            with s.lock:
+                s.shown_at = time.monotonic()
         if s.done:
             playing.value = False
 
