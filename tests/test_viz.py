@@ -362,6 +362,23 @@ def test_the_map_legend_uses_the_tables_trade_weighted_region_share():
     assert abs(gdp_weighted - share) > 0.005  # the other definition would show
 
 
+def test_no_two_labels_overlap_on_the_real_map():
+    from geosim.viz import app
+
+    s = session("pivot")
+    renderer = s.renderer
+    renderer.png(app.map_data(s.model), selected="URY")
+    texts = renderer.labels[:-1]
+    assert sorted(t.get_text() for t in texts) == sorted(s.model.world.iso3)  # every economy
+    boxes = [t.get_window_extent(renderer.canvas.get_renderer()) for t in texts]
+    frame = renderer.ax.get_window_extent()
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1
+               for b in boxes)
+    clashes = [(texts[i].get_text(), texts[j].get_text()) for i in range(len(boxes))
+               for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+    assert clashes == []
+
+
 def test_pause_goes_back_only_for_a_year_not_yet_seen(monkeypatch):
     from geosim.viz import app
 

@@ -253,17 +253,28 @@ def _draw_labels(ax: Axes, iso3: Sequence[str], xy: np.ndarray, sizes: np.ndarra
     dpi = ax.figure.dpi
     points = ax.transData.transform(xy)
     radii = np.sqrt(sizes) / 2 * dpi / 72
-    char = 0.7 * LABEL_SIZE * dpi / 72
-    widths = np.array([char * len(code) for code in iso3])
-    box = ax.get_window_extent()
-    order = np.argsort(-sizes, kind="stable")
-    centres, leader = place_labels(points, radii, widths, 0.9 * LABEL_SIZE * dpi / 72,
-                                   (box.x0 + 2, box.y0 + 2, box.x1 - 2, box.y1 - 2), order)
-    at = ax.transData.inverted().transform(centres)
-    texts = [ax.text(*at[i], code, ha="center", va="center", fontsize=LABEL_SIZE,
+    texts = [ax.text(*xy[i], code, ha="center", va="center", fontsize=LABEL_SIZE,
                      color="#222222", zorder=8, animated=animated,
                      bbox={"boxstyle": "square,pad=0.05", "fc": "#ffffffb0", "ec": "none"})
              for i, code in enumerate(iso3)]
+    canvas = ax.figure.canvas
+    renderer = (canvas.get_renderer() if hasattr(canvas, "get_renderer")
+                else FigureCanvasAgg(ax.figure).get_renderer())
+    bold = ax.text(0, 0, "", fontsize=LABEL_SIZE, fontweight="bold")  # a selected label
+    extents = []
+    for text in texts:
+        bold.set_text(text.get_text())
+        extents.append(bold.get_window_extent(renderer))  # bold is the wider
+    bold.remove()
+    widths = np.array([e.width for e in extents])
+    height = max(e.height for e in extents)
+    box = ax.get_window_extent()
+    order = np.argsort(-sizes, kind="stable")
+    centres, leader = place_labels(points, radii, widths, height,
+                                   (box.x0 + 2, box.y0 + 2, box.x1 - 2, box.y1 - 2), order)
+    at = ax.transData.inverted().transform(centres)
+    for text, position in zip(texts, at, strict=True):
+        text.set_position(position)
     lines = LineCollection([np.array([xy[i], at[i]]) for i in np.flatnonzero(leader)],
                            colors="#888888", linewidths=0.5, zorder=7.5, animated=animated)
     return [*texts, ax.add_collection(lines)]
