@@ -247,7 +247,13 @@ def test_table_sorts_selects_and_charts_show_baseline_events_and_values(browser,
     assert float(sort_by(page, column)[0][column]) < 0
     assert float(sort_by(page, column, descending=True)[0][column]) > 0
     row = page.locator(".geosim-table tbody tr", has_text="Uruguay")
+    start = time.perf_counter()
     row.click()
+    page.wait_for_function("() => document.querySelector('svg.geosim-chart-country')"
+                           ".textContent.includes('Uruguay: share')", polling="raf")
+    pick = time.perf_counter() - start
+    print(f"click a table row to its chart: {pick:.2f} s")
+    assert pick < 1.0
     chart = page.locator("svg.geosim-chart-country")
     expect(chart).to_contain_text("Uruguay: share of its trade")
     assert chart.locator("polyline[stroke-dasharray]").count() == 2  # baseline China and US
