@@ -106,8 +106,13 @@ def scenario_choices(selected: str) -> list[str]:
 
 
 def baseline_of(model: ClassroomModel) -> GeoModel:
-    """The reference run: the baseline scenario with the same model parameters and seed."""
-    return GeoModel(BASELINE, parameters=dict(model.params), seed=model.seed)
+    """The reference run: the baseline scenario with the same model parameters and seed.
+
+    The parameters are the run's scenario's own plus the page's parameter levers (as the run's
+    model was built), so the two runs differ only by the policy events.
+    """
+    parameters = {**model.scenario_spec.parameters, **model.lever_parameters}
+    return GeoModel(BASELINE, parameters=parameters, seed=model.seed)
 
 
 @dataclass
