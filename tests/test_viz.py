@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 
 import numpy as np
 import pandas as pd
@@ -384,23 +383,16 @@ def test_no_two_labels_overlap_on_the_real_map():
     assert clashes == []
 
 
-def test_pause_goes_back_only_for_a_year_not_yet_seen(monkeypatch):
-    from geosim.viz import app
-
+def test_pause_goes_back_to_the_year_the_page_shows():
     s = session("baseline")
     s.step(keep_previous=True)
-    s.step(keep_previous=True)  # its redraw not yet sent
-    assert s.undo_unseen() and s.model.year == s.baseline.year == 2024
-    assert not s.undo_unseen()  # one year at most
+    s.step(keep_previous=True)  # 2025 computed while the page still shows 2024
+    assert s.back_to(2024) and s.model.year == s.baseline.year == 2024
+    assert not s.back_to(2023)  # one year at most
     s.step(keep_previous=True)
-    s.shown_at = time.monotonic()  # sent just now: not yet painted
-    assert s.undo_unseen() and s.model.year == 2024
-    s.step(keep_previous=True)
-    s.stepped_at = time.monotonic() - app.SEEN_AFTER_S - 0.3
-    s.shown_at = s.stepped_at + 0.1  # sent, and on the page for a while
-    assert not s.undo_unseen() and s.model.year == 2025
+    assert not s.back_to(2025) and s.model.year == 2025  # the page shows what the run is at
     s.step()  # Step and Run to keep nothing to go back to
-    assert not s.undo_unseen()
+    assert not s.back_to(2025) and s.model.year == 2026
 
 
 def test_decision_lines_give_the_economic_gain_and_the_political_term():

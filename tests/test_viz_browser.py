@@ -203,15 +203,16 @@ def test_play_keeps_its_interval_and_pause_stops_on_the_year_shown(browser, serv
     seconds_per_year = (time.perf_counter() - start) / 4
     print(f"play: {seconds_per_year:.2f} s per year (interval 0.5 s)")
     assert 0.4 < seconds_per_year < 0.9
-    for _ in range(2):
-        page.wait_for_timeout(230)  # land somewhere inside an interval
-        seen = shown(page)
+    seen = shown(page)
+    for delay in (0, 250, 0):  # right after a new year is painted, and mid-interval
+        wait_for_year(page, seen + 1)
+        seen += 1
+        page.wait_for_timeout(delay)
         page.get_by_role("button", name="❚❚").click()
         page.wait_for_timeout(1200)
         assert shown(page) == seen
         assert page.get_by_role("button", name="▶").is_visible()
         page.get_by_role("button", name="▶").click()
-        wait_for_year(page, seen + 1)
     page.get_by_role("button", name="❚❚").click()
     page.context.close()
 

@@ -13,6 +13,7 @@ import io
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import markdown
@@ -35,10 +36,6 @@ DEFAULT_SCENARIO = BASELINE
 DEFAULT_COUNTRY = "BRA"
 # Play: seconds per year, by the speed picker's choice.
 SPEEDS = {"1 year per second": 1.0, "2 years per second": 0.5, "1 year per 2 seconds": 2.0}
-# A played year sent to the browser less than this long before a Pause arrived (or still being
-# sent) was not yet seen: Pause goes back to the year before, the one the student saw. About the
-# time the browser takes to paint what it received.
-SEEN_AFTER_S = 0.15
 SHARES = ("china_export_share", "china_import_share", "china_trade_share", "us_export_share",
           "us_import_share", "us_trade_share")
 MEASURES = {"trade (exp. + imp.)": "trade", "exports": "export", "imports": "import"}
@@ -120,7 +117,8 @@ class Session:
     """One browser tab's run: the model, its baseline stepped in sync, and the map renderer.
 
     `lock` guards stepping (the Step button and the play thread); `previous` keeps the state
-    before the last played step so that Pause can return to the year the page showed.
+    before the last played step so that Pause can return to the year the page showed (the next
+    one may have been computed, and be on its way, when Pause was pressed).
     """
 
     settings: dict
@@ -129,8 +127,6 @@ class Session:
     renderer: MapRenderer
     lock: threading.Lock = field(default_factory=threading.Lock)
     previous: tuple[ClassroomModel, GeoModel] | None = None
-    stepped_at: float = 0.0
-    shown_at: float = 0.0  # when the page's redraw of the last played year was sent
     first: pd.DataFrame | None = None  # the first year's country metrics
 
     def __post_init__(self) -> None:
@@ -161,16 +157,13 @@ class Session:
             self.previous = None
         self.model.step()
         self.baseline.step()
-        self.stepped_at = time.monotonic()
 
-    def undo_unseen(self) -> bool:
-        """Go back one year if the last played year was not yet on the page (call with `lock`).
+    def back_to(self, shown: int) -> bool:
+        """Return to the year the page showed if only the last played step is past it.
 
-        Unseen: its redraw is still being sent, or was sent less than `SEEN_AFTER_S` ago.
+        Call with `lock` held; True if the run went back a year.
         """
-        if self.previous is None:
-            return False
-        if self.shown_at >= self.stepped_at and time.monotonic() - self.shown_at > SEEN_AFTER_S:
+        if self.previous is None or self.model.year != shown + 1:
             return False
         self.model, self.baseline = self.previous
         self.previous = None
@@ -347,6 +340,11 @@ def CountryTable(table: pd.DataFrame, selected: str, on_select):
     solara.v.use_event(data_table, "click:row", lambda *args: on_select(args[-1]["iso3"]))
 
 
+@solara.component_vue("play_button.vue")
+def PlayButton(playing: bool, disabled: bool, event_toggle: Callable[[int], None]):
+    """▶ while paused, ❚❚ while playing; calls `event_toggle` with the year the page shows."""
+
+
 @solara.component
 def Page():
     """One page per browser session: its own run, its controls and the dashboard."""
@@ -385,11 +383,12 @@ def Page():
         error.value = ""
         refresh()
 
-    def do_play_pause():
+    def do_play_pause(shown: int):
+        """▶ / ❚❚; the page sends the year it shows, where Pause stops."""
         if playing.value:
             playing.value = False
             with s.lock:
-                if s.undo_unseen():
+                if s.back_to(int(shown)):
                     refresh()
         else:
             playing.value = True
@@ -412,8 +411,6 @@ def Page():
                     break
                 s.step(keep_previous=True)
             refresh()
-            with s.lock:
-                s.shown_at = time.monotonic()
         if s.done:
             playing.value = False
 
@@ -432,8 +429,8 @@ def Page():
                               on_click=do_reset, small=True)
                 solara.Button("Step", color="primary", on_click=do_step, small=True,
                               disabled=playing.value or s.done)
-                solara.Button("❚❚" if playing.value else "▶", color="primary", small=True,
-                              on_click=do_play_pause, disabled=s.done and not playing.value)
+                PlayButton(playing=playing.value, disabled=s.done and not playing.value,
+                           event_toggle=do_play_pause)
             with solara.Row(gap="6px", style={"align-items": "center"}):
                 solara.InputInt("Run to year", value=target, style={"max-width": "110px"})
                 solara.Button("Run to", on_click=do_run_to, small=True, outlined=True,
