@@ -98,9 +98,7 @@ def step(page, to_year: int) -> float:
 def run_to(page, to_year: int) -> None:
     from playwright.sync_api import expect
 
-    field = page.get_by_label("Run to year")
-    field.fill(str(to_year))
-    field.press("Enter")
+    page.get_by_label("Run to year").fill(str(to_year))  # typed, then straight to the button
     page.get_by_role("button", name="Run to").click()
     wait_for_year(page, to_year, timeout=60_000)
     expect(page.locator(".geosim-table-title")).to_contain_text(f"in {to_year}")

@@ -328,7 +328,7 @@ TABLE_HEADERS = [
 
 
 @solara.component
-def CountryTable(table: pd.DataFrame, selected: str, on_select):
+def CountryTable(table: pd.DataFrame, on_select):
     """The sortable table of every economy; clicking a row selects the country."""
     items = [{k: (round(float(v), 2) if isinstance(v, float | np.floating) else v)
               for k, v in row.items()} for row in table.to_dict("records")]
@@ -432,7 +432,8 @@ def Page():
                 PlayButton(playing=playing.value, disabled=s.done and not playing.value,
                            event_toggle=do_play_pause)
             with solara.Row(gap="6px", style={"align-items": "center"}):
-                solara.InputInt("Run to year", value=target, style={"max-width": "110px"})
+                solara.InputInt("Run to year", value=target, continuous_update=True,
+                                style={"max-width": "110px"})
                 solara.Button("Run to", on_click=do_run_to, small=True, outlined=True,
                               disabled=playing.value)
             solara.Select("Play speed", values=list(SPEEDS), value=speed)
@@ -522,7 +523,7 @@ def Dashboard(s: Session, tick: int, country: str, set_country, measure: solara.
                     filename=f"geosim_{model.scenario_spec.name}_seed{model.seed}_"
                              f"{model.start}-{model.year}.csv",
                     label="Download CSV", mime_type="text/csv")
-            CountryTable(table, country, set_country)
+            CountryTable(table, set_country)
         with solara.Column(gap="4px", style={"flex": "0 1 440px"}):
             solara.HTML(tag="div", unsafe_innerHTML=money)
             lines = decision_lines(model)
