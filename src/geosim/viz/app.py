@@ -150,11 +150,14 @@ class Session:
         """Advance the run and its baseline one year (call with `lock` held)."""
         if self.done:
             return
+        self.previous = None
         if keep_previous:  # the read-only world is shared, not copied
             memo = {id(self.model.world): self.model.world}
-            self.previous = (copy.deepcopy(self.model, memo), copy.deepcopy(self.baseline, memo))
-        else:
-            self.previous = None
+            try:
+                self.previous = (copy.deepcopy(self.model, memo),
+                                 copy.deepcopy(self.baseline, memo))
+            except (TypeError, copy.Error):  # a model that cannot be copied: no way back
+                self.previous = None
         self.model.step()
         self.baseline.step()
 
