@@ -66,6 +66,8 @@ CSS = """
     font-size: 12px !important; }
 .geosim-table tbody tr { cursor: pointer; }
 .geosim-pending { color: #e65100; font-size: 12.5px; }
+.geosim-info strong { font-weight: bold; }
+.geosim-info ul { margin-bottom: 14px; }
 """
 
 

@@ -60,7 +60,7 @@ bloc's leader, from
 {_default("accept_threshold_pct")} %. So a country declines when joining brings it almost
 nothing (e.g. it already has a free-trade agreement with the United States) and its politics
 do not make up for it; it joins when the gain, or its alignment, is large enough. The
-*Accession decisions* card gives both numbers for every decision.
+*Accession decisions* card gives the numbers behind every decision.
 
 **Where the money goes.** The bar chart shows the stocks of foreign direct investment and
 official lending in the ten largest hosts, by investor, in billions of US dollars (hover a bar
