@@ -75,12 +75,18 @@ def run_plots(countries: pd.DataFrame, region: pd.DataFrame, flows: pd.DataFrame
     written.append(save_figure(fig, folder / "region_shares.png"))
 
     if flows is not None and set(countries["iso3"]) == set(world.iso3):
-        written.append(_final_year_map(countries, flows, world, folder))
+        written.append(_final_year_map(countries, flows, world, folder,
+                                       float(region["china_trade_share"].iloc[0])))
     return written
 
 
-def _final_year_map(countries: pd.DataFrame, flows: pd.DataFrame, world, folder: Path) -> Path:
-    """The trade map of the final year, scaled on the first year (as on the browser page)."""
+def _final_year_map(countries: pd.DataFrame, flows: pd.DataFrame, world, folder: Path,
+                    region_share: float) -> Path:
+    """The trade map of the final year, scaled on the first year (as on the browser page).
+
+    `region_share` is the region's first-year China share in the tables' (trade-weighted)
+    definition, marked on the colour bar.
+    """
     from geosim.plotting import maps
 
     def year_data(year: int) -> maps.MapData:
@@ -95,11 +101,7 @@ def _final_year_map(countries: pd.DataFrame, flows: pd.DataFrame, world, folder:
 
     first, final = int(countries["year"].min()), int(countries["year"].max())
     base = year_data(first)
-    lac_first = countries[(countries["year"] == first) & countries["iso3"].isin(
-        world.lac)]
-    centre = float((lac_first["china_trade_share"] * lac_first["gdp"]).sum()
-                   / lac_first["gdp"].sum())
-    fig = maps.map_figure(year_data(final), maps.MapScale.from_base(base, centre),
+    fig = maps.map_figure(year_data(final), maps.MapScale.from_base(base, region_share),
                           subtitle="trade network, final year")
     path = folder / "network_final_year.png"
     fig.savefig(path, dpi=120)
