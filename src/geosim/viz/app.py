@@ -105,13 +105,11 @@ def scenario_choices(selected: str) -> list[str]:
 
 
 def baseline_of(model: ClassroomModel) -> GeoModel:
-    """The reference run: the baseline scenario with the same model parameters and seed.
-
-    The parameters are the run's scenario's own plus the page's parameter levers (as the run's
-    model was built), so the two runs differ only by the policy events.
-    """
-    parameters = {**model.scenario_spec.parameters, **model.lever_parameters}
-    return GeoModel(BASELINE, parameters=parameters, seed=model.seed)
+    """The reference run: the run's scenario without its policy events (for the shipped
+    scenarios that start in 2023, the baseline), with the same model parameters, seed and world,
+    so the two runs differ only by the policies."""
+    return GeoModel(model.without_policies(), parameters=dict(model.params), seed=model.seed,
+                    world=model.world)
 
 
 @dataclass
