@@ -21,7 +21,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     build = sub.add_parser("build", help="rebuild the world tables from the shipped sources")
     build.add_argument(
         "--out", type=Path, default=WORLD_DIR,
-        help="output folder (default: the package's world/ folder, rewritten in place)",
+        help="output folder (default: the package's world/ folder, replaced whole); must be "
+             "new, empty or a previous data build",
     )
     build.set_defaults(handler=main)
     parser.set_defaults(handler=lambda args: parser.print_help() or 0)
@@ -30,12 +31,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run the build and print cells by provenance and the worst calibration misses."""
     from geosim.data.build import build, calibration, largest_lac
+    from geosim.results import atomic_dir
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: exists and is not a folder")
     try:
-        world = build(out)
+        with atomic_dir(out, "data") as tmp:
+            world = build(tmp)
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write ({exc.strerror})") from None
     counts = pd.Series(world.provenance.ravel()).value_counts()
