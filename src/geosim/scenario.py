@@ -182,8 +182,10 @@ def _read_resolved(path: Path, chain: tuple[Path, ...], text: str | None = None
     if "extends" not in raw:
         return raw, text, lines
     parent_name = raw.pop("extends")
-    if not isinstance(parent_name, str) or not parent_name.strip():
-        _fail(path, lines, ("extends",), "the name of another scenario", parent_name)
+    if not isinstance(parent_name, str) or not parent_name.strip() or any(
+            c in parent_name for c in "/\\\0") or parent_name.startswith("."):
+        _fail(path, lines, ("extends",), "the name of another scenario (found beside this file "
+              "or among the shipped ones; not a path)", parent_name)
     parent_path = _find_parent(path, parent_name)
     if parent_path is None:
         _fail(path, lines, ("extends",), f"an existing scenario ({parent_name}.yaml not found "
@@ -279,7 +281,7 @@ def _build_event(raw: Any, i: int, where: Path, lines: dict, world: World, start
     if not isinstance(raw, dict):
         _fail(where, lines, here, "a mapping with a 'type' field", raw)
     kind = raw.get("type")
-    if kind not in REGISTRY:
+    if not isinstance(kind, str) or kind not in REGISTRY:
         _fail(where, lines, (*here, "type"), "one of " + ", ".join(sorted(REGISTRY)), kind)
     cls = REGISTRY[kind]
     allowed = ("type", *(f.name for f in cls.fields))
@@ -410,8 +412,10 @@ def _at(lines: dict, path: tuple) -> str:
 
 
 def _fail(where: Path, lines: dict, path: tuple, expected: str, got: Any) -> None:
+    shown = repr(got)
+    shown = shown if len(shown) <= 200 else shown[:197] + "..."
     raise ScenarioError(f"{where}: {_at(lines, path)}{'.'.join(_label(path))}: expected {expected},"
-                        f" got {got!r}")
+                        f" got {shown}")
 
 
 __all__ = ["Scenario", "ScenarioError", "list_scenarios", "load_scenario", "scenario_dir",

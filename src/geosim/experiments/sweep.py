@@ -154,10 +154,11 @@ def run_sweep(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
     spec = sweep if isinstance(sweep, SweepSpec) else load_sweep(sweep)
     exp = prepare(spec, scenario=scenario, simulate=simulate, world=world)
     out = Path(out) if out is not None else default_out(spec)
-    prepare_out(out)
+    prepare_out(out, create=False)  # refuse a wrong folder before anything starts
     t0 = time.perf_counter()
     engine = make_engine(exp.context, workers=workers, scheduler=scheduler)  # fails early
     try:
+        prepare_out(out)
         with Ledger.open(out, writer=True) as ledger:
             if not ledger.check_resume(exp.meta):
                 d = samplers.design(spec)
@@ -193,7 +194,7 @@ def run_sweep(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
                        time.perf_counter() - t0, engine.describe())
 
 
-def prepare_out(out: Path) -> None:
+def prepare_out(out: Path, create: bool = True) -> None:
     """A sweep writes (and resumes) in place: `out` must be new, empty or a sweep's folder.
 
     Raises:
@@ -204,6 +205,8 @@ def prepare_out(out: Path) -> None:
 
     try:
         check_out(out, "sweep", replace=False)
+        if not create:
+            return
         out.mkdir(parents=True, exist_ok=True)
         if not (out / ".geosim.json").is_file():
             write_marker(out, "sweep", files=False)
