@@ -14,4 +14,3 @@ _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow,
                                                         HealthCheck.function_scoped_fixture]}
 settings.register_profile("default", max_examples=30, derandomize=True, **_COMMON)
 settings.register_profile("long", max_examples=1200, **_COMMON)
-settings.register_profile("dev", max_examples=300, **_COMMON)

@@ -104,10 +104,15 @@ def load(text: str, where: str) -> tuple[Any, yaml.Node | None]:
     """Parse one YAML document; return (data, node tree) or raise `YamlError`."""
     if len(text) > MAX_BYTES:
         raise YamlError(f"{where}: larger than {MAX_BYTES // 1000} kB; expected a short text")
-    loader = _Loader(text, where)
+    loader = None
     try:
+        loader = _Loader(text, where)
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as exc:
+        line = text[:exc.position].count("\n") + 1
+        raise YamlError(f"{where}, line {line}: not valid YAML: control character "
+                        f"{exc.character:#06x} (expected printable text)") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f", line {mark.line + 1}" if mark else ""
@@ -115,8 +120,14 @@ def load(text: str, where: str) -> tuple[Any, yaml.Node | None]:
         raise YamlError(f"{where}{line}: not valid YAML: {_short(problem, MAX_MESSAGE)}") from None
     except RecursionError:
         raise YamlError(f"{where}: nested too deeply") from None
+    except YamlError:
+        raise
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a date like 2023-02-30
+        raise YamlError(f"{where}: not valid YAML: a value cannot be read "
+                        f"({_short(exc, MAX_MESSAGE)})") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return data, node
 
 

@@ -255,8 +255,9 @@ def _build(data: dict, path: Path | None, text: str, lines: dict) -> Scenario:
         resolve(data["parameters"])
     except ParameterError as exc:
         name = str(exc).split("'")[1] if "'" in str(exc) else ""
+        hint = _number_hint(data["parameters"].get(name))
         raise ScenarioError(f"{where}: {_at(lines, ('parameters', name))}parameters.{name}: "
-                            f"{exc}") from None
+                            f"{exc}{hint}") from None
     _check_ranges(data, where, lines)
     if len(data["events"]) > MAX_EVENTS:
         _fail(where, lines, ("events",), f"at most {MAX_EVENTS} events",
@@ -354,7 +355,7 @@ def _check_value(value: Any, kind: str, world: World) -> Any:
     if kind == "float":
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         if not ok or not math.isfinite(value):
-            return _Problem("a finite number")
+            return _Problem("a finite number" + _number_hint(value))
         if abs(value) > MAX_FIELD_VALUE:
             return _Problem(f"a number of magnitude at most {MAX_FIELD_VALUE:g}")
         return float(value)
@@ -382,6 +383,17 @@ def _check_value(value: Any, kind: str, world: World) -> Any:
                             f"; unknown: {', '.join(bad)}")
         return items
     raise AssertionError(kind)
+
+
+def _number_hint(value: Any) -> str:
+    """For text that Python reads as a number (YAML 1.1 reads 1e5 as text): how to write it."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return " (YAML reads this as text: write a dot and a signed exponent, e.g. 1.0e+5)"
+    return ""
 
 
 def _is_int(value: Any) -> bool:
