@@ -260,3 +260,24 @@ def test_the_mutators_reach_both_outcomes():
     assert good.sampler == "grid"
     data = yaml.safe_load(SCENARIOS["pivot"])
     assert ("events", 0, "budget_bn") in _paths(data)
+
+
+ARGUMENT = st.one_of(
+    st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=300),
+    st.sampled_from(["-1", "0", "1", "1e9", "nan", "inf", "-inf", str(2**32), "2.5", "", ".",
+                     "..", "/", "~", "--", "-x", "baseline", "scenarios", "results"]),
+)
+COMMANDS = [["validate"], ["run", "zz_missing", "--seed"], ["run", "zz_missing", "--until"],
+            ["run", "zz_missing", "--out"], ["sweep", "zz_missing", "--workers"], ["analyze"],
+            ["analyze", "zz_missing", "--target"], ["compare"], ["list", "--dir"],
+            ["ge", "zz.csv", "--shock", "zz.csv", "--sigma"],
+            ["data", "build", "--out", "zz_out", "--bogus"]]
+
+
+@given(command=st.sampled_from(COMMANDS), args=st.lists(ARGUMENT, max_size=3))
+def test_fuzz_command_lines(command, args, capsys, tmp_path, monkeypatch):
+    """Random arguments and option values: exit 0 or 2, a short message, nothing written."""
+    monkeypatch.chdir(tmp_path)
+    code, _, _ = _call([*command, *args], capsys)
+    assert code in (0, 2)
+    assert list(tmp_path.iterdir()) == []

@@ -200,7 +200,10 @@ class Run:
 def read_run(path: str | Path) -> Run:
     """Read a run directory written by `geosim.runner.write_run`."""
     path = Path(path)
-    missing = [f for f in RUN_FILES if not (path / f).is_file()]
+    try:
+        missing = [f for f in RUN_FILES if not (path / f).is_file()]
+    except OSError as exc:
+        raise RunDirError(f"{str(path)[:120]}: not a readable folder ({exc.strerror})") from None
     if missing:
         raise RunDirError(f"{path}: not a geosim run directory (missing {', '.join(missing)})")
     return Run(path, json.loads((path / "manifest.json").read_text()),

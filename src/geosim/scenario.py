@@ -117,7 +117,7 @@ def load_scenario(source: str | Path | Scenario) -> Scenario:
     if isinstance(source, Scenario):
         return source
     path = Path(source)
-    if path.suffix not in (".yaml", ".yml") and not path.exists():
+    if path.suffix not in (".yaml", ".yml") and not _exists(path):
         path = scenario_dir() / f"{source}.yaml"
     data, text, lines = _read_resolved(path, chain=())
     return _build(data, path, text, lines)
@@ -182,8 +182,8 @@ def _read_resolved(path: Path, chain: tuple[Path, ...], text: str | None = None
     if "extends" not in raw:
         return raw, text, lines
     parent_name = raw.pop("extends")
-    if not isinstance(parent_name, str) or not parent_name.strip() or any(
-            c in parent_name for c in "/\\\0") or parent_name.startswith("."):
+    plain = isinstance(parent_name, str) and parent_name.strip() and len(parent_name) <= MAX_NAME
+    if not plain or any(c in parent_name for c in "/\\\0") or parent_name.startswith("."):
         _fail(path, lines, ("extends",), "the name of another scenario (found beside this file "
               "or among the shipped ones; not a path)", parent_name)
     parent_path = _find_parent(path, parent_name)
@@ -208,9 +208,23 @@ def _find_parent(path: Path, name: str) -> Path | None:
     file = name if name.endswith((".yaml", ".yml")) else f"{name}.yaml"
     for folder in (path.parent, scenario_dir()):
         candidate = folder / file
-        if candidate.is_file():
+        if _is_file(candidate):
             return candidate
     return None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        return False
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _line_map(node: yaml.Node, path: tuple, out: dict) -> None:

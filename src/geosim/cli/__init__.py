@@ -125,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `geosim list | head`
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a path the system refuses: too long, no permission, disk full...
+        name = str(exc.filename or "")
+        name = name if len(name) <= 120 else name[:117] + "..."
+        print(f"error: {name + ': ' if name else ''}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -228,11 +228,16 @@ def _drop_none(d: Mapping[str, Any]) -> dict[str, Any]:
 def find_sweep(name_or_path: str | Path, directory: str | Path = "experiments") -> Path:
     """Resolve a sweep argument: a path, or a bare name looked up in `experiments/`."""
     p = Path(name_or_path)
-    if p.is_file():
-        return p
-    for candidate in (Path(directory) / p, Path(directory) / f"{p}.yaml", p.with_suffix(".yaml")):
-        if candidate.is_file():
-            return candidate
+    try:
+        if p.is_file():
+            return p
+        for candidate in (Path(directory) / p, Path(directory) / f"{p}.yaml",
+                          p.with_suffix(".yaml")):
+            if candidate.is_file():
+                return candidate
+    except (OSError, ValueError) as exc:  # a name too long, an empty suffix...
+        raise SweepError(f"{str(name_or_path)[:100]}: not a usable sweep file name ({exc})"
+                         ) from None
     raise SweepError(f"{name_or_path}: no such sweep file (looked for it as a path and in "
                      f"{directory}/)")
 
