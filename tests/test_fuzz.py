@@ -4,8 +4,9 @@ Hypothesis mutates the shipped files (deleted keys, wrong types, NaN/inf, huge a
 unknown codes, binary bytes, duplicate keys, deep nesting, alias bombs, circular and missing
 `extends`) and checks, in process:
 
-- `geosim validate` and a short `geosim run --until 2025` exit 0 or 2, never with a traceback,
-  with a short message; `validate` ok implies `run` ok (validation does every check the run does);
+- `geosim validate` and a short `geosim run --until 2027` (the years where the shipped scenarios'
+  events fire) exit 0 or 2, never with a traceback, with a short message; `validate` ok implies
+  `run` ok (validation does every check the run does);
 - a sweep file either loads and binds to its scenario, or raises `SweepError` with a short message.
 
 The default profile (tests/conftest.py) runs a few dozen derandomised cases; use
@@ -223,7 +224,7 @@ def test_fuzz_scenarios_validate_and_run(case, capsys):
         assert out.startswith("ok: ")
         end = int(out.strip().rstrip(")").rsplit("-", 1)[1])  # "ok: PATH (..., 2023-2040)"
         out_dir = Path(tmp) / "run"
-        code, out, err = _call(["run", str(path), "--until", str(min(2025, end)), "--out",
+        code, out, err = _call(["run", str(path), "--until", str(min(2027, end)), "--out",
                                 str(out_dir), "--quiet"], capsys)
         assert code == 0, f"validate said ok, run failed: {err[:1000]}"
         assert (out_dir / "manifest.json").is_file()

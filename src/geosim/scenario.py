@@ -40,8 +40,11 @@ MAX_EXTENDS = 10  # longest `extends:` chain (the shipped ones are 1-2 deep)
 MAX_EVENTS = 1000
 MAX_NAME = 100  # characters of a scenario name
 # Largest magnitude of a number field of an event (budgets in bn USD, percent changes, factors):
-# far beyond any meaningful scenario, small enough that the engine never overflows.
-MAX_FIELD_VALUE = 1e4
+# far beyond any meaningful scenario (a $1 tn yearly budget, a 1000 % tariff), small enough that
+# the engine solves every combination inside the parameter ranges. Whole numbers (years, phase-in
+# periods) are bounded by MAX_FIELD_INT.
+MAX_FIELD_VALUE = 1e3
+MAX_FIELD_INT = 10_000
 # An opted-in (`allow_out_of_range`) parameter may leave its documented range by at most this
 # factor: low / F .. high * F for a positive range, else F range widths beyond either end.
 OUT_OF_RANGE_FACTOR = 10.0
@@ -364,8 +367,8 @@ def _check_value(value: Any, kind: str, world: World) -> Any:
     if kind == "int":
         if not _is_int(value):
             return _Problem("a whole number")
-        return value if abs(value) <= MAX_FIELD_VALUE else _Problem(
-            f"a whole number of magnitude at most {MAX_FIELD_VALUE:g}")
+        return value if abs(value) <= MAX_FIELD_INT else _Problem(
+            f"a whole number of magnitude at most {MAX_FIELD_INT}")
     if kind == "float":
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         if not ok or not math.isfinite(value):
