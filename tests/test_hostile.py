@@ -211,7 +211,10 @@ def test_a_long_extends_chain_is_refused(tmp_path, capsys):
 def test_extends_looks_beside_the_file_then_in_the_shipped_scenarios(tmp_path, capsys):
     path = scenario(tmp_path, "extends: pivot\n")  # no pivot.yaml here: the shipped one
     code, out, _ = cli(["validate", str(path)], capsys)
-    assert code == 0 and "6 events" not in out
+    assert code == 0 and "(hypothetical, 3 events, 2023-2040)" in out  # pivot's three events
+    (tmp_path / "pivot.yaml").write_text(HEADER)  # one beside the file comes first
+    code, out, _ = cli(["validate", str(path)], capsys)
+    assert code == 0 and "(hypothetical, 0 events, 2023-2040)" in out
     for bad in ("/etc/passwd", "../scenarios/baseline"):
         path = scenario(tmp_path, f"extends: {bad}\n")
         code, _, err = cli(["validate", str(path)], capsys)
