@@ -239,7 +239,7 @@ def test_extends_looks_beside_the_file_then_in_the_shipped_scenarios(tmp_path, c
                                         "allow_out_of_range"]),
     ("parameters: {growth_shift_pp: -200}\n", ["parameters.growth_shift_pp", "-1..1"]),
     ("allow_out_of_range: [growth_shift_pp]\nparameters: {growth_shift_pp: -200}\n",
-     ["parameters.growth_shift_pp", "at most 10 times"]),
+     ["parameters.growth_shift_pp", "at most 10 widths"]),
     ("allow_out_of_range: [speed]\n", ["allow_out_of_range[0]", "parameter table"]),
     ("sources: ''\n", ["sources"]),
     ("name: []\n", ["name", "non-empty text"]),

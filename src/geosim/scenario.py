@@ -46,8 +46,8 @@ MAX_NAME = 100  # characters of a scenario name
 # periods) are bounded by MAX_FIELD_INT.
 MAX_FIELD_VALUE = 1e3
 MAX_FIELD_INT = 10_000
-# An opted-in (`allow_out_of_range`) parameter may leave its documented range by at most this
-# factor: low / F .. high * F for a positive range, else F range widths beyond either end.
+# An opted-in (`allow_out_of_range`) parameter may leave its documented range by at most this many
+# range widths on either side (then the hard limits of `parameters.resolve` apply).
 OUT_OF_RANGE_FACTOR = 10.0
 
 
@@ -352,11 +352,11 @@ def _check_ranges(data: dict, where: Path, lines: dict) -> None:
                   "allow_out_of_range", value)
         f = OUT_OF_RANGE_FACTOR
         width = p.high - p.low
-        lo = p.low / f if p.low > 0 else p.low - f * width
-        hi = p.high * f if p.high > 0 else p.high + f * width
+        lo, hi = p.low - f * width, p.high + f * width  # hard limits (σ > 1, ≥ 0) still apply
         if not lo <= value <= hi:
             _fail(where, lines, here, f"a value within {lo:g}..{hi:g} (allow_out_of_range admits "
-                  f"at most {f:g} times the documented range {p.low:g}..{p.high:g})", value)
+                  f"at most {f:g} widths of the documented range {p.low:g}..{p.high:g} beyond "
+                  "it)", value)
 
 
 @dataclass(frozen=True)
