@@ -54,7 +54,7 @@ def test_without_policy_investment_effects_are_exactly_zero(tmp_path):
     """Baseline with κ, γ, ν at their defaults equals baseline with them at zero: every share of
     every country in every year within 0.01 pp (here: equal to rounding)."""
     on = write_scenario(tmp_path, "on", [], end=2035, parameters={"gamma": 0.3})
-    off = write_scenario(tmp_path, "off", [], end=2035,
+    off = write_scenario(tmp_path, "off", [], end=2035, allow_out_of_range=["kappa"],
                          parameters={"kappa": 0.0, "gamma": 0.0, "nu": 0.0})
     a, _ = run_cli(on, tmp_path / "a")
     b, _ = run_cli(off, tmp_path / "b")

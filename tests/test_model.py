@@ -111,7 +111,8 @@ def test_applicant_declines_when_alignment_pulls_away():
     applying = [{"type": "bloc_accession", "year": 2025, "bloc": "USMCA", "countries": ["URY"]}]
     reluctant = GeoModel(scenario(applying, end=2026,
                                   parameters={"accept_threshold_pct": 5.0,
-                                              "alignment_weight_pct": 0.0}), seed=0).run()
+                                              "alignment_weight_pct": 0.0},
+                                  allow_out_of_range=["accept_threshold_pct"]), seed=0).run()
     decision = reluctant.decisions[0]
     assert decision["members_ok"] and 0 < decision["economic_gain_pct"] < 5.0
     assert not decision["joined"]

@@ -73,55 +73,133 @@ def test_trade_map_highlights_china_and_us_links_and_has_a_colour_bar():
     fig = drawing.map_figure(data, MapScale.from_base(data, 0.17), selected="CHL",
                              subtitle="pivot")
     ax = fig.axes[0]
-    assert ax.get_title(loc="left").startswith("2031")
-    assert "pivot" in ax.get_title(loc="left")
+    texts = {t.get_text() for t in ax.texts}
+    assert "2031  ·  pivot" in texts
     colours = {tuple(np.round(c.get_colors()[0][:3], 3)) for c in ax.collections
-               if isinstance(c, LineCollection)}
+               if isinstance(c, LineCollection) and len(c.get_colors())}
     for colour in (drawing.CHINA_COLOUR, drawing.US_COLOUR):
         assert tuple(np.round(to_rgba(colour)[:3], 3)) in colours
     assert len(fig.axes) == 2  # the map and its colour bar
     assert "China's share" in fig.axes[1].get_ylabel()
-    labels = {t.get_text() for t in ax.texts}
-    assert {"CHN", "USA", "CHL"} <= labels
+    assert set(ISO3) <= texts  # every economy is labelled
+    bold = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]
+    assert "CHL" in bold and "BRA" not in bold
     png = io.BytesIO()
     fig.savefig(png, format="png")
     assert png.getvalue()[:4] == b"\x89PNG"
 
 
-def test_colour_scale_is_diverging_around_the_reference_share():
+def test_colour_scale_is_even_and_the_legend_states_the_region_share():
     data = map_data()
-    scale = MapScale.from_base(data, centre=0.2)
-    fig = drawing.map_figure(data, scale)
+    fig = drawing.map_figure(data, MapScale.from_base(data, region_share=0.1734))
     lac_nodes = next(c for c in fig.axes[0].collections if c.get_array() is not None)
-    norm = lac_nodes.norm
-    assert norm(0.2) == pytest.approx(0.5)  # white at the reference
-    assert norm(0.0) == 0 and norm(drawing.SHARE_MAX) == 1
+    bounds = lac_nodes.norm.boundaries
+    assert np.allclose(np.diff(bounds), drawing.SHARE_STEP)  # equal steps
+    assert bounds[0] == 0 and bounds[-1] == pytest.approx(drawing.SHARE_MAX)
+    assert lac_nodes.norm(0.04) != lac_nodes.norm(0.06)
+    label = fig.axes[1].get_ylabel()
+    assert "17.3%" in label and "2023" in label and "trade-weighted" in label
 
 
 def test_map_scale_references_the_base_year():
     data = map_data()
-    scale = MapScale.from_base(data, centre=0.17)
+    scale = MapScale.from_base(data, region_share=0.17)
     assert scale.gdp_ref == GDP.max()
     assert scale.flow_ref == drawing.trade_edges(data.flows, LAC)[1].max()
-    assert scale.centre == 0.17
+    assert scale.region_share == 0.17 and scale.base_year == 2023
+    assert scale.base_gdp == tuple(GDP)
 
 
-def test_charts_show_the_shares_and_top_partner_counts_on_the_run_span():
+def square_positions(fig) -> np.ndarray:
+    boxes = next(c for c in fig.axes[0].collections if c.get_array() is None
+                 and len(c.get_offsets()) == 2)  # the EU and the rest of the world
+    return np.asarray(boxes.get_offsets())
+
+
+def test_margin_boxes_keep_their_places_when_gdp_ranks_change():
+    base = map_data()
+    scale = MapScale.from_base(base, 0.17)
+    swapped = GDP.copy()
+    swapped[[ISO3.index("EUU"), ISO3.index("ROW")]] = GDP[[ISO3.index("ROW"), ISO3.index("EUU")]]
+    later = MapData(2030, ISO3, LON, LAT, LAC, swapped, base.china_share, flows())
+    first = square_positions(drawing.map_figure(base, scale))
+    second = square_positions(drawing.map_figure(later, scale))
+    assert np.array_equal(first, second)
+
+
+def test_labels_overlap_neither_each_other_nor_markers():
+    rng = np.random.default_rng(1)
+    points = rng.uniform(0, 120, (25, 2))  # a crowded archipelago
+    radii = rng.uniform(2, 6, 25)
+    widths = np.full(25, 16.0)
+    centres, leader = drawing.place_labels(points, radii, widths, 8.0, (-200, -200, 320, 320))
+    boxes = np.column_stack([centres - [9, 5], centres + [9, 5]])
+    for i in range(25):
+        for j in range(25):
+            if i != j:  # label-label and label-marker
+                assert (boxes[i, 2] <= boxes[j, 0] or boxes[j, 2] <= boxes[i, 0]
+                        or boxes[i, 3] <= boxes[j, 1] or boxes[j, 3] <= boxes[i, 1])
+                gap = np.abs(centres[i] - points[j]) - [8, 4] - radii[j]
+                assert (gap >= -1e-9).any()
+    assert leader.any()  # some labels had to move away
+    alone = drawing.place_labels(np.array([[0.0, 0.0]]), np.array([3.0]), np.array([16.0]),
+                                 8.0, (-100, -100, 100, 100))
+    assert not alone[1][0] and alone[0][0][0] > 3  # right of its marker, no leader
+
+
+def test_map_renderer_draws_each_year_on_the_cached_background():
+    base = map_data(2023)
+    renderer = drawing.MapRenderer(base, MapScale.from_base(base, 0.17), subtitle="pivot")
+    artists = len(renderer.ax.get_children())
+    first = renderer.png(base, selected="BRA")
+    later = renderer.png(map_data(2030, np.linspace(0.4, 0.05, len(ISO3))), selected="BRA")
+    assert first[:4] == later[:4] == b"\x89PNG" and first != later
+    assert renderer.png(base, selected="BRA") == first  # nothing left over from other years
+    assert len(renderer.ax.get_children()) == artists
+
+
+# -- SVG charts ---------------------------------------------------------------------------------
+
+
+def svg(text: str):
+    import xml.etree.ElementTree as ET
+
+    return ET.fromstring(text)
+
+
+NS = "{http://www.w3.org/2000/svg}"
+
+
+def test_line_chart_zooms_to_the_data_and_carries_hover_values_and_events():
+    from geosim.plotting.svg import Marker, Series, line_chart, y_range
+
     years = [2023, 2024, 2025]
-    region = pd.DataFrame({"year": years, "china_trade_share": [0.17, 0.18, 0.2],
-                           "us_trade_share": [0.4, 0.39, 0.37],
-                           "n_top_partner_china_exports": [5, 6, 7],
-                           "n_top_partner_china_imports": [8, 8, 9]})
-    country = region.assign(china_trade_share=[0.3, 0.31, 0.33], us_trade_share=[.1, .1, .1])
-    fig = drawing.charts_figure(region, country, country_name="Chile", span=(2023, 2040),
-                                n_countries=33)
-    shares, chile, top = fig.axes
-    assert shares.get_xlim() == (2022.5, 2040.5)
-    assert list(shares.lines[0].get_ydata()) == [0.17, 0.18, 0.2]
-    assert list(chile.lines[0].get_ydata()) == [0.3, 0.31, 0.33]
-    assert "Chile" in chile.get_title(loc="left")
-    assert top.get_ylim() == (0, 33)
-    assert list(top.lines[0].get_ydata()) == [5, 6, 7]
+    series = [Series("China", years, [0.171, 0.174, 0.176], "#c62828"),
+              Series("China, baseline", years, [0.171, 0.172, 0.172], "#c62828", dashed=True)]
+    assert y_range(series)[0] > 0.16 and y_range(series)[1] < 0.18  # zoomed, not 0-50 %
+    root = svg(line_chart(series, title="Chile", span=(2023, 2040),
+                          markers=[Marker(2025, "tariff"), Marker(2026, "china response"),
+                                   Marker(2039, "late")]))
+    titles = [t.text for t in root.iter(f"{NS}title")]
+    assert "China 2025: 17.60%" in titles and "China, baseline 2024: 17.20%" in titles
+    assert sum(1 for p in root.iter(f"{NS}polyline") if p.get("stroke-dasharray")) == 1
+    events = [g for g in root.iter(f"{NS}g") if g.get("class") == "geosim-event"]
+    assert len(events) == 3
+    rows = [float(g.find(f"{NS}text").get("y")) for g in events]
+    assert rows[0] != rows[1]  # close events are stacked, not overprinted
+    ticks = [t.text for t in root.iter(f"{NS}text") if t.text and t.text.endswith("%")]
+    assert ticks and "0%" not in ticks
+
+
+def test_stacked_bars_have_a_bar_per_segment_with_values():
+    from geosim.plotting.svg import stacked_bars
+
+    root = svg(stacked_bars(["BRA", "MEX"], [("US", "#00f", [10.0, 20.0]),
+                                             ("China", "#f00", [5.0, 0.0])], title="money"))
+    bars = [r for r in root.iter(f"{NS}rect") if r.get("class") == "geosim-bar"]
+    assert len(bars) == 3  # a zero segment is not drawn
+    assert bars[0].find(f"{NS}title").text == "BRA, US: 10.0 bn USD"
+    assert float(bars[2].get("width")) == pytest.approx(2 * float(bars[0].get("width")))
 
 
 def test_the_shipped_outline_covers_the_americas():
@@ -205,18 +283,155 @@ def test_classroom_model_runs_the_levers_and_the_page_reads_it():
     model = app.ClassroomModel("baseline", usmca_members="Chile, Colombia, Peru",
                                usmca_year=2025, seed=3)
     assert model.year == 2023 and model.levers.usmca_year == 2025
-    scale = app.map_scale(model)
     model.step()
     model.step()
     data = app.map_data(model)
     assert data.year == 2025 and data.flows.shape == (len(data.iso3),) * 2
     assert data.usmca[list(data.iso3).index("MEX")]
-    assert 0 < scale.centre < 0.5
     assert "Latin America & Caribbean: China" in app.headline(model)
     lines = app.decision_lines(model)
     assert len(lines) == 3 and all(line.startswith("2025: ") for line in lines)
-    fig = drawing.map_figure(data, scale, selected="CHL", subtitle=model.scenario_spec.name)
-    assert fig.axes[0].get_title(loc="left").startswith("2025")
+    assert all("economic gain" in line for line in lines)
+
+
+def session(scenario: str = "pivot", **levers):
+    from geosim.viz import app
+    from geosim.viz.levers import controls
+
+    settings = {k: v["value"] for k, v in controls([scenario], scenario).items()}
+    return app.Session.start({**settings, **levers})
+
+
+def test_session_steps_the_baseline_in_sync_and_the_table_compares_them():
+    from geosim.model import GeoModel
+    from geosim.viz import app
+
+    s = session("pivot")
+    for _ in range(6):
+        s.step()
+    assert s.model.year == s.baseline.year == 2029
+    assert not any(e.policy for e in s.baseline.scenario_spec.events)
+    assert s.baseline.params == s.model.params
+    steeper = session("pivot", sigma=7.0, seed=4)
+    assert steeper.baseline.params == steeper.model.params and steeper.model.params["sigma"] == 7
+    steeper.step()
+    alone = GeoModel("baseline", parameters={"sigma": 7.0}, seed=4).run(until=2024)
+    pd.testing.assert_frame_equal(steeper.baseline.country_metrics(), alone.country_metrics())
+    table = app.country_table(s.model, s.baseline, "trade", s.first)
+    assert len(table) == len(s.model.world.iso3)
+    reference = GeoModel("baseline", seed=0).run(until=2029).country_metrics()
+    now = s.model.country_metrics()
+    row = table.set_index("iso3").loc["URY"]
+    assert row["china_vs_baseline_pp"] == pytest.approx(
+        100 * (now.loc["URY", "china_trade_share"] - reference.loc["URY", "china_trade_share"]))
+    assert row["china_export_pct"] == pytest.approx(100 * now.loc["URY", "china_export_share"])
+    assert row["china_change_pp"] == pytest.approx(
+        100 * (now.loc["URY", "china_trade_share"] - s.first.loc["URY", "china_trade_share"]))
+    exports = app.country_table(s.model, s.baseline, "export", s.first).set_index("iso3")
+    assert exports.loc["URY", "us_vs_baseline_pp"] == pytest.approx(
+        100 * (now.loc["URY", "us_export_share"] - reference.loc["URY", "us_export_share"]))
+    same = session("baseline")
+    same.step()
+    assert (app.country_table(same.model, same.baseline)["china_vs_baseline_pp"] == 0).all()
+
+
+def test_the_csv_holds_the_run_so_far_with_the_baseline():
+    from geosim.viz import app
+
+    s = session("pivot")
+    for _ in range(3):
+        s.step()
+    frame = pd.read_csv(io.BytesIO(app.run_csv(s.model, s.baseline)))
+    assert len(frame) == 4 * len(s.model.world.iso3)
+    assert {"scenario", "seed", "country", "china_trade_share",
+            "china_trade_share_baseline"} <= set(frame.columns)
+    row = frame[(frame["year"] == 2026) & (frame["iso3"] == "CHL")].iloc[0]
+    assert row["china_trade_share_baseline"] == pytest.approx(
+        s.baseline.country_metrics().loc["CHL", "china_trade_share"], rel=1e-5)
+
+
+def test_the_map_legend_uses_the_tables_trade_weighted_region_share():
+    from geosim import metrics
+
+    s = session("pivot")
+    model = s.model
+    share = metrics.region_metrics(np.asarray(model.world.flows), model.world.is_lac,
+                                   model.americas, china=model.china, usa=model.usa,
+                                   real_gdp=np.ones(len(model.world.iso3)),
+                                   base_gdp=model.world.gdp)["china_trade_share"]
+    assert s.renderer.scale.region_share == pytest.approx(share)
+    assert f"{share:.1%}" in s.renderer.figure.axes[1].get_ylabel()
+    first = model.country_metrics()
+    lac = first.loc[list(model.world.lac)]
+    gdp_weighted = (lac["china_trade_share"] * lac["gdp"]).sum() / lac["gdp"].sum()
+    assert abs(gdp_weighted - share) > 0.005  # the other definition would show
+
+
+def test_no_two_labels_overlap_on_the_real_map():
+    from geosim.viz import app
+
+    s = session("pivot")
+    renderer = s.renderer
+    renderer.png(app.map_data(s.model), selected="URY")
+    texts = renderer.labels[:-1]
+    assert sorted(t.get_text() for t in texts) == sorted(s.model.world.iso3)  # every economy
+    boxes = [t.get_window_extent(renderer.canvas.get_renderer()) for t in texts]
+    frame = renderer.ax.get_window_extent()
+    assert all(frame.x0 <= b.x0 and b.x1 <= frame.x1 and frame.y0 <= b.y0 and b.y1 <= frame.y1
+               for b in boxes)
+    clashes = [(texts[i].get_text(), texts[j].get_text()) for i in range(len(boxes))
+               for j in range(i + 1, len(boxes)) if boxes[i].overlaps(boxes[j])]
+    assert clashes == []
+
+
+def test_pause_goes_back_to_the_year_the_page_shows():
+    s = session("baseline")
+    s.step(keep_previous=True)
+    s.step(keep_previous=True)  # 2025 computed while the page still shows 2024
+    assert s.back_to(2024) and s.model.year == s.baseline.year == 2024
+    assert not s.back_to(2023)  # one year at most
+    s.step(keep_previous=True)
+    assert not s.back_to(2025) and s.model.year == 2025  # the page shows what the run is at
+    s.step()  # Step and Run to keep nothing to go back to
+    assert not s.back_to(2025) and s.model.year == 2026
+
+
+def test_decision_lines_give_the_economic_gain_and_the_political_term():
+    from types import SimpleNamespace
+
+    from geosim.viz import app
+
+    world = SimpleNamespace(iso3=["CHL", "URY"], name=["Chile", "Uruguay"])
+    new = {"year": 2027, "bloc": "USMCA", "country": "CHL", "economic_gain_pct": 0.01,
+           "political_term_pct": -0.05, "score_pct": -0.04, "threshold_pct": 0.0,
+           "members_ok": True, "joined": False, "reason": "gain too small"}
+    old = {"year": 2027, "bloc": "USMCA", "country": "URY", "applicant_gain_pct": 0.7,
+           "members_ok": True, "joined": True}
+    lines = app.decision_lines(SimpleNamespace(world=world, decisions=[new, old]))
+    assert lines[0] == ("2027: Chile declined USMCA: economic gain +0.01 %; political pull "
+                        "-0.05 %; score -0.04 % vs threshold +0.00 %; gain too small")
+    assert lines[1] == "2027: Uruguay joined USMCA: economic gain +0.70 %"
+
+
+def test_pending_changes_name_the_control_and_both_values():
+    from geosim.viz.app import pending_changes
+    from geosim.viz.levers import controls
+
+    spec = controls(["baseline"], "baseline")
+    applied = {k: v["value"] for k, v in spec.items()}
+    assert pending_changes(applied, applied, spec) == []
+    assert pending_changes({**applied, "tariff_pp": 100}, applied, spec) == [
+        "US-China tariff, ±pp: 100 (running: 0)"]
+
+
+def test_event_markers_label_the_scenarios_events():
+    from geosim.viz import app
+
+    labels = [(m.year, m.label) for m in app.event_markers(session("pivot").model)]
+    assert labels == [(2025, "us programme"), (2026, "china response"),
+                      (2027, "usmca accession")]
+    tariff = session("baseline", tariff_pp=50).model
+    assert [(m.year, m.label) for m in app.event_markers(tariff)] == [(2025, "us china tariff")]
 
 
 def test_two_page_models_do_not_share_state():

@@ -116,13 +116,11 @@ def test_rebuild_2012_reproduces_shipped_files(tmp_path, capsys):
     assert cli_main(["data", "build", "--year", "2012", "--out", str(out)]) == 0
     assert "2012 world" in capsys.readouterr().out
     shipped = sorted(p.name for p in WORLD_2012_DIR.iterdir() if p.is_file())
-    assert sorted(p.name for p in out.iterdir()) == shipped
+    assert sorted(p.name for p in out.iterdir() if p.name != ".geosim.json") == shipped
     for name in shipped:
         assert (out / name).read_bytes() == (WORLD_2012_DIR / name).read_bytes(), name
 
 
 def test_cli_rejects_an_unknown_year(capsys):
-    with pytest.raises(SystemExit) as exc:
-        cli_main(["data", "build", "--year", "1999"])
-    assert exc.value.code == 2
+    assert cli_main(["data", "build", "--year", "1999"]) == 2
     assert "--year" in capsys.readouterr().err

@@ -340,6 +340,13 @@ class GeoModel(mesa.Model):
         common = size + p["weight_access"] * access + p["weight_return"] * ret
         return common, np.array([c.alignment for c in self.countries]), self._gdp_now()
 
+    def without_policies(self) -> Scenario:
+        """This model's scenario without its policy events (the business-as-usual reference's
+        scenario: for the shipped scenarios starting in 2023, the baseline)."""
+        spec = self.scenario_spec
+        kept = tuple(e for e in spec.events if not e.policy)
+        return dataclasses.replace(spec, name=f"{spec.name} (business as usual)", events=kept)
+
     def bau_stock(self) -> np.ndarray:
         """This year's business-as-usual stocks (investor × host × sector, USD)."""
         if self.reference is None:
@@ -815,8 +822,8 @@ def _business_as_usual(model: GeoModel) -> GeoModel | None:
     if key in _REFERENCES:
         _REFERENCES.move_to_end(key)
         return _REFERENCES[key]
-    bare = dataclasses.replace(spec, name=f"{spec.name} (business as usual)", events=kept)
-    reference = GeoModel(bare, parameters=model.params, seed=model.entropy, world=model.world)
+    reference = GeoModel(model.without_policies(), parameters=model.params, seed=model.entropy,
+                         world=model.world)
     _REFERENCES[key] = reference
     if len(_REFERENCES) > REFERENCE_CACHE_SIZE:
         _REFERENCES.popitem(last=False)

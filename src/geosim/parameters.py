@@ -160,8 +160,9 @@ def resolve(overrides: Mapping[str, object] | None = None) -> dict[str, float]:
             raise ParameterError(
                 f"unknown parameter '{name}'; available: {', '.join(sorted(PARAMETERS))}"
             )
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ParameterError(f"parameter '{name}' must be a number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int | float) or not (
+                -1e300 < value < 1e300):  # also refuses NaN and infinities
+            raise ParameterError(f"parameter '{name}' must be a finite number, got {value!r}")
         values[name] = float(value)
         _check_domain(PARAMETERS[name], float(value))
     return values

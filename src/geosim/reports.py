@@ -16,14 +16,19 @@ import pandas as pd
 from geosim import plotting, runner
 from geosim.backtest import scored_economies, skill_summary, skill_table
 from geosim.data import World, load_world
-from geosim.results import Run, atomic_dir, compare
+from geosim.results import Run, atomic_dir, check_out, compare, slug
 from geosim.runner import Simulation, manifest, simulate
-from geosim.scenario import Scenario
+from geosim.scenario import Scenario, ScenarioError, load_scenario
+from geosim.trade import ConvergenceError, TradeDataError
 
 
 def default_out(sim: Simulation) -> Path:
-    """Default run directory: results/<scenario>/seed<seed>-<scenario hash prefix>/."""
-    return Path("results") / sim.scenario.name / f"seed{sim.seed}-{sim.scenario.hash[:8]}"
+    """Default run directory: results/<scenario slug>/seed<seed>-<scenario hash prefix>/.
+
+    The scenario's name is reduced to a safe folder name (`results.slug`): nothing in a scenario
+    file chooses a path outside results/.
+    """
+    return Path("results") / slug(sim.scenario.name) / f"seed{sim.seed}-{sim.scenario.hash[:8]}"
 
 
 def run(
@@ -34,8 +39,20 @@ def run(
     out: str | Path | None = None,
     progress: bool = False,
 ) -> tuple[Path, Simulation]:
-    """Simulate a scenario and write its run directory; return the directory and the results."""
-    sim = simulate(scenario, seed=seed, until=until, progress=progress)
+    """Simulate a scenario and write its run directory; return the directory and the results.
+
+    Raises:
+        ScenarioError: a bad scenario, or one the engine cannot solve (naming the scenario).
+        RunDirError: ``out`` may not be written (checked before simulating).
+    """
+    spec = load_scenario(scenario)
+    if out:
+        check_out(out, "run")
+    try:
+        sim = simulate(spec, seed=seed, until=until, progress=progress)
+    except (ConvergenceError, TradeDataError) as exc:
+        raise ScenarioError(f"{spec.path or spec.name}: scenario '{spec.name}' (seed {seed}) "
+                            f"cannot be simulated: the trade model failed: {exc}") from None
     target = Path(out) if out else default_out(sim)
     write_run(sim, target)
     return target, sim
@@ -43,7 +60,7 @@ def run(
 
 def write_run(sim: Simulation, target: str | Path) -> None:
     """Write manifest.json, countries/region/flows.parquet, decisions.csv and plots/ atomically."""
-    with atomic_dir(target) as tmp:
+    with atomic_dir(target, "run") as tmp:
         started = time.perf_counter()
         sim.countries.to_parquet(tmp / "countries.parquet", index=False)
         sim.region.to_parquet(tmp / "region.parquet", index=False)
@@ -51,14 +68,15 @@ def write_run(sim: Simulation, target: str | Path) -> None:
             sim.flows.to_parquet(tmp / "flows.parquet", index=False)
         pd.DataFrame(sim.decisions).to_csv(tmp / "decisions.csv", index=False)
         (tmp / "plots").mkdir()
-        plotting.run_plots(sim.countries, sim.region, sim.flows, tmp / "plots")
+        plotting.run_plots(sim.countries, sim.region, sim.flows, tmp / "plots",
+                           label=f"{sim.scenario.name}, seed {sim.seed}")
         timings = {**sim.timings, "write_s": time.perf_counter() - started}
         (tmp / "manifest.json").write_text(json.dumps(manifest(sim, timings), indent=2))
 
 
 def write_tables(out: str | Path, tables: dict[str, pd.DataFrame]) -> None:
     """Write CSV tables into ``out`` atomically."""
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "comparison") as tmp:
         for name, table in tables.items():
             table.to_csv(tmp / name, index=False)
 
@@ -71,7 +89,7 @@ def write_comparison(a: Run, b: Run, out: str | Path,
     per_country, region = compare(a, b)
     world = load_world()
     lac = world.lac
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "comparison") as tmp:
         for name, table in (extra or {}).items():
             table.to_csv(tmp / name, index=False)
         per_country.to_csv(tmp / "countries_change.csv", index=False)
@@ -119,7 +137,7 @@ def backtest(out: str | Path, *, seed: int = 0, until: int | None = None,
     table = skill_table(sim.countries, first, last, economies, year=year)
     scored = scored_economies(first, last)
     summary = skill_summary(table, scored)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "run") as tmp:
         write_run(sim, tmp)
         table.to_csv(tmp / "backtest.csv", index=False)
         plotting.backtest_figure(table, tmp / "plots" / "backtest.png")

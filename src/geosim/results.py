@@ -1,14 +1,19 @@
-"""Run directories as results: atomic writing, reading them back, comparing two runs' tables.
+"""Run directories as results: the output-folder rule, atomic writing, reading runs back, and
+comparing two runs' tables.
 
-Owns the comparison tables (e.g. pivot vs baseline); figures are drawn by `geosim.reports`.
+Owns the one rule every writer follows (`check_out`, `atomic_dir`): geosim deletes nothing it did
+not write. Owns the comparison tables (e.g. pivot vs baseline); figures are drawn by
+`geosim.reports`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geosim import __version__
 from geosim.scenario import Scenario, load_scenario
 
 RUN_FILES = ("manifest.json", "countries.parquet", "region.parquet")
@@ -47,8 +53,157 @@ def comparison_input(source: str | Path) -> ComparisonInput:
     return ComparisonInput(spec.name, spec, dict(manifest["parameters"]), int(manifest["seed"]))
 
 
+# Every output folder geosim writes holds this marker: its kind, version and the files written.
+MARKER = ".geosim.json"
+KINDS = ("run", "comparison", "sweep", "analysis", "data", "demo")
+# Outputs of versions before the marker, recognised by a file only they write; they are replaced
+# only when every file in them has a suffix geosim writes.
+_LEGACY = {"run": "manifest.json", "comparison": "countries_change.csv",
+           "analysis": "summary.csv", "data": "BUILD_REPORT.md",
+           "demo": "usa_bra_zero_tariffs.csv", "sweep": "ledger.sqlite"}
+_LEGACY_SUFFIXES = {".csv", ".png", ".parquet", ".json", ".md"}
+
+
 class RunDirError(ValueError):
-    """A folder is not a complete geosim run directory."""
+    """A folder is not a complete geosim run directory, or may not be written (user error)."""
+
+
+def slug(name: str, default: str = "scenario") -> str:
+    """A safe folder name from free text: letters, digits, `_`, `-`, `.`; never `.`/`..`/empty."""
+    text = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(name)).strip("._-")[:80]
+    return text or default
+
+
+def output_kind(folder: str | Path) -> str | None:
+    """The kind of geosim output a folder holds (run, comparison, sweep, ...), or None."""
+    folder = Path(folder)
+    try:
+        marker = json.loads((folder / MARKER).read_text())
+        if isinstance(marker, dict) and marker.get("kind") in KINDS:
+            return marker["kind"]
+    except (OSError, ValueError):
+        pass
+    for kind, name in _LEGACY.items():
+        if (folder / name).is_file():
+            if kind == "run":
+                try:
+                    if "geosim_version" not in json.loads((folder / name).read_text()):
+                        continue
+                except (OSError, ValueError):
+                    continue
+            return kind
+    return None
+
+
+def check_out(target: str | Path, kind: str, *, replace: bool = True) -> bool:
+    """Check that geosim may write its `kind` of output at `target`; True if one is there already.
+
+    Refused (RunDirError): the working folder, one of its parents, the home folder or `/`; a
+    file; a non-empty folder that is not a geosim output of the same kind; with ``replace``, an
+    output holding files geosim did not write there (e.g. notes the user added).
+    """
+    target = Path(target)
+    where = f"output folder {target}"
+    try:
+        resolved = target.resolve()
+        cwd = Path.cwd().resolve()
+        home = Path.home().resolve()
+    except (OSError, RuntimeError, KeyError) as exc:
+        raise RunDirError(f"{where}: cannot resolve the path ({exc})") from None
+    if resolved == cwd or resolved in cwd.parents or resolved == home \
+            or resolved.parent == resolved:
+        raise RunDirError(f"{where}: refusing to write there (it is "
+                          + ("the working folder" if resolved == cwd else
+                             "a parent of the working folder" if resolved in cwd.parents else
+                             "the home folder" if resolved != resolved.parent else "the root")
+                          + "); give a new folder, e.g. --out results/mine")
+    if not target.exists():
+        if target.is_symlink():
+            raise RunDirError(f"{where}: is a dangling symbolic link")
+        return False
+    if not target.is_dir():
+        raise RunDirError(f"{where}: exists and is not a folder")
+    try:
+        entries = [e.name for e in target.iterdir()]
+    except OSError as exc:
+        raise RunDirError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    if not entries:
+        return False
+    found = output_kind(target)
+    if found is None:
+        raise RunDirError(f"{where}: not empty and not a geosim output (holds "
+                          f"{_few(sorted(entries))}); geosim never replaces a folder it did not "
+                          "write: give a new or empty folder")
+    if found != kind:
+        raise RunDirError(f"{where}: holds a geosim {found}, not a {kind}; refusing to replace "
+                          "it: give another folder")
+    if replace and (foreign := _foreign_files(target)):
+        raise RunDirError(f"{where}: holds a geosim {kind} plus files geosim did not write "
+                          f"there ({_few(foreign)}); refusing to replace it: move them out or "
+                          "give another folder")
+    return True
+
+
+def _foreign_files(folder: Path) -> list[str]:
+    """Files in a previous output that its marker does not list (legacy: unexpected suffixes)."""
+    present = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                     if not p.is_dir() and p.name != MARKER)
+    try:
+        listed = json.loads((folder / MARKER).read_text()).get("files")
+    except (OSError, ValueError, AttributeError):
+        listed = None
+    if isinstance(listed, list):
+        return [f for f in present if f not in set(listed)]
+    return [f for f in present if Path(f).suffix not in _LEGACY_SUFFIXES]
+
+
+def write_marker(folder: Path, kind: str, files: bool = True) -> None:
+    """Write the marker naming the folder's kind (and, for a finished output, its files)."""
+    body: dict = {"kind": kind, "geosim_version": __version__}
+    if files:
+        body["files"] = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                               if not p.is_dir() and p.name != MARKER)
+    (folder / MARKER).write_text(json.dumps(body, indent=1) + "\n")
+
+
+def remove_stale_temps(target: Path) -> list[Path]:
+    """Remove temporary folders that an interrupted write into `target` left beside it.
+
+    They are named `.NAME.<pid>-<hex>` and `.NAME.old-<pid>` (removed once that process is gone)
+    or `.NAME.xxxxxxxx` (older versions' temporary folders).
+    """
+    name = re.escape(target.name)
+    ours = re.compile(rf"\.{name}\.(?:(\d+)-[0-9a-f]{{8}}|old-(\d+))")
+    legacy = re.compile(rf"\.{name}\.[a-z0-9_]{{8}}")
+    removed = []
+    try:
+        siblings = list(target.parent.iterdir())
+    except OSError:
+        return removed
+    for path in siblings:
+        if path.is_symlink() or not path.is_dir():
+            continue
+        m = ours.fullmatch(path.name)
+        if m and not _alive(int(m.group(1) or m.group(2))) or (
+                not m and legacy.fullmatch(path.name)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True
+    return True
+
+
+def _few(names: list[str], k: int = 5) -> str:
+    shown = ", ".join(names[:k])
+    return shown + (f" and {len(names) - k} more" if len(names) > k else "")
 
 
 @dataclass
@@ -69,7 +224,10 @@ class Run:
 def read_run(path: str | Path) -> Run:
     """Read a run directory written by `geosim.runner.write_run`."""
     path = Path(path)
-    missing = [f for f in RUN_FILES if not (path / f).is_file()]
+    try:
+        missing = [f for f in RUN_FILES if not (path / f).is_file()]
+    except OSError as exc:
+        raise RunDirError(f"{str(path)[:120]}: not a readable folder ({exc.strerror})") from None
     if missing:
         raise RunDirError(f"{path}: not a geosim run directory (missing {', '.join(missing)})")
     return Run(path, json.loads((path / "manifest.json").read_text()),
@@ -107,24 +265,39 @@ def compare(a: Run, b: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @contextmanager
-def atomic_dir(target: str | Path) -> Iterator[Path]:
+def atomic_dir(target: str | Path, kind: str = "run") -> Iterator[Path]:
     """Yield a temporary folder beside ``target``; on success it replaces ``target`` whole.
 
-    On any error the temporary folder is removed and ``target`` is left as it was, so readers
-    never see a half-written result.
+    ``target`` must pass `check_out` (new, empty, or a previous geosim output of the same
+    ``kind``, which is replaced; stderr says so). On any error the temporary folder is removed
+    and ``target`` is left as it was, so readers never see a half-written result; temporary
+    folders of an earlier interrupted write are removed first. The folder gets the marker
+    (`MARKER`) and normal permissions (0777 minus the umask).
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    check_out(target, kind)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temps(target)
+        tmp = target.parent / f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}"
+        tmp.mkdir()
+    except OSError as exc:
+        raise RunDirError(f"output folder {target}: cannot write ({exc.strerror or exc})"
+                          ) from None
     try:
         yield tmp
+        write_marker(tmp, kind)
+        replacing = check_out(target, kind)  # again: the folder may have changed meanwhile
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if target.exists():
+    if replacing:
+        print(f"replacing the previous geosim {kind} in {target}", file=sys.stderr)
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         os.replace(target, old)
         os.replace(tmp, target)
         shutil.rmtree(old, ignore_errors=True)
     else:
+        if target.is_dir():
+            target.rmdir()  # empty (checked): os.replace needs it gone
         os.replace(tmp, target)

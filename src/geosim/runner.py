@@ -125,6 +125,8 @@ def manifest(sim: Simulation, timings: Mapping[str, float]) -> dict[str, Any]:
 
 
 def _progress_bar(total: int, name: str):
+    import sys
+
     from tqdm import tqdm
 
-    return tqdm(total=total, desc=name, unit="yr", leave=False)
+    return tqdm(total=total, desc=name, unit="yr", leave=False, disable=not sys.stderr.isatty())

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import math
 import os
 import weakref
 from dataclasses import dataclass, field
@@ -17,8 +18,9 @@ from typing import Any
 
 import yaml
 
+from geosim import safeyaml
 from geosim.data import WORLD_DIRS, World, load_world
-from geosim.parameters import ParameterError, resolve
+from geosim.parameters import PARAMETERS, ParameterError, resolve
 from geosim.policies import (
     COUNTRY_GROUPS,
     INVESTORS,
@@ -31,11 +33,23 @@ from geosim.policies import (
 
 STATUSES = ("historical", "announced", "hypothetical")
 TOP_KEYS = ("name", "description", "status", "sources", "extends", "start", "end", "parameters",
-            "events")
+            "allow_out_of_range", "events")
 REQUIRED_KEYS = ("description", "status", "sources")
 DEFAULT_START = 2023  # the base year of the default world
 DEFAULT_END = 2040
 LAST_YEAR = 2100
+MAX_EXTENDS = 10  # longest `extends:` chain (the shipped ones are 1-2 deep)
+MAX_EVENTS = 1000
+MAX_NAME = 100  # characters of a scenario name
+# Largest magnitude of a number field of an event (budgets in bn USD, percent changes, factors):
+# far beyond any meaningful scenario (a $1 tn yearly budget, a 1000 % tariff), small enough that
+# the engine solves every combination inside the parameter ranges. Whole numbers (years, phase-in
+# periods) are bounded by MAX_FIELD_INT.
+MAX_FIELD_VALUE = 1e3
+MAX_FIELD_INT = 10_000
+# An opted-in (`allow_out_of_range`) parameter may leave its documented range by at most this many
+# range widths on either side (then the hard limits of `parameters.resolve` apply).
+OUT_OF_RANGE_FACTOR = 10.0
 
 
 class ScenarioError(ValueError):
@@ -108,7 +122,7 @@ def load_scenario(source: str | Path | Scenario) -> Scenario:
     if isinstance(source, Scenario):
         return source
     path = Path(source)
-    if path.suffix not in (".yaml", ".yml") and not path.exists():
+    if path.suffix not in (".yaml", ".yml") and not _exists(path):
         path = scenario_dir() / f"{source}.yaml"
     data, text, lines = _read_resolved(path, chain=())
     return _build(data, path, text, lines)
@@ -126,29 +140,34 @@ def list_scenarios(directory: str | Path | None = None) -> list[Scenario]:
 def scenario_from_dict(data: dict[str, Any], name: str = "custom") -> Scenario:
     """Validate a scenario given as a mapping (same schema as a file; `extends` names a shipped
     scenario)."""
-    text = yaml.safe_dump({"name": name, **data}, sort_keys=False)
+    text = yaml.dump({"name": name, **data}, Dumper=_PlainDumper, sort_keys=False)
     path = scenario_dir() / f"<{name}>.yaml"
     merged, text, lines = _read_resolved(path, chain=(), text=text)
     return _build(merged, None, text, lines)
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared objects out in full (our loader refuses anchors and aliases)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def _read_resolved(path: Path, chain: tuple[Path, ...], text: str | None = None
                    ) -> tuple[dict, str, dict]:
     """Read a file and its `extends:` parents; return merged data, combined text, line map."""
-    if text is None:
-        if not path.is_file():
-            raise ScenarioError(f"{path}: scenario file not found")
-        text = path.read_text(encoding="utf-8")
     if path.resolve() in chain:
         raise ScenarioError(f"{path}: extends: circular inheritance "
-                            + " -> ".join(str(p) for p in (*chain, path)))
+                            + " -> ".join(p.name for p in (*chain, path)))
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(f"{chain[0]}: extends: chain longer than {MAX_EXTENDS} files "
+                            f"(stopped at {path.name})")
     try:
-        node = yaml.compose(text)
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise ScenarioError(f"{path}{where}: not valid YAML: {exc}") from None
+        if text is None:
+            text = safeyaml.read_text(path, "scenario file")
+        raw, node = safeyaml.load(text, str(path))
+    except safeyaml.YamlError as exc:
+        raise ScenarioError(str(exc)) from None
     if not isinstance(raw, dict):
         raise ScenarioError(f"{path}: expected a mapping of scenario fields at the top level")
     lines: dict = {}
@@ -168,12 +187,14 @@ def _read_resolved(path: Path, chain: tuple[Path, ...], text: str | None = None
     if "extends" not in raw:
         return raw, text, lines
     parent_name = raw.pop("extends")
-    if not isinstance(parent_name, str):
-        _fail(path, lines, ("extends",), "the name of another scenario", parent_name)
-    parent_path = path.parent / f"{parent_name}.yaml"
-    if not parent_path.is_file():
-        _fail(path, lines, ("extends",), f"an existing scenario ({parent_path} not found)",
-              parent_name)
+    plain = isinstance(parent_name, str) and parent_name.strip() and len(parent_name) <= MAX_NAME
+    if not plain or any(c in parent_name for c in "/\\\0") or parent_name.startswith("."):
+        _fail(path, lines, ("extends",), "the name of another scenario (found beside this file "
+              "or among the shipped ones; not a path)", parent_name)
+    parent_path = _find_parent(path, parent_name)
+    if parent_path is None:
+        _fail(path, lines, ("extends",), f"an existing scenario ({parent_name}.yaml not found "
+              f"in {path.parent} or in the shipped scenarios {scenario_dir()})", parent_name)
     parent, parent_text, parent_lines = _read_resolved(parent_path, (*chain, path.resolve()))
     _build(parent, parent_path, parent_text, parent_lines)  # parent errors name the parent file
     merged = {**parent, **{k: v for k, v in raw.items() if k not in ("parameters", "events")}}
@@ -185,6 +206,30 @@ def _read_resolved(path: Path, chain: tuple[Path, ...], text: str | None = None
         if key and key[0] == "events" and len(key) > 1:
             shifted[("events", key[1] + len(parent["events"]), *key[2:])] = line
     return merged, f"# {parent_path.name}\n{parent_text}\n# {path.name}\n{text}", shifted
+
+
+def _find_parent(path: Path, name: str) -> Path | None:
+    """`extends: name`: name.yaml beside the file, else among the shipped scenarios."""
+    file = name if name.endswith((".yaml", ".yml")) else f"{name}.yaml"
+    for folder in (path.parent, scenario_dir()):
+        candidate = folder / file
+        if _is_file(candidate):
+            return candidate
+    return None
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        return False
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _line_map(node: yaml.Node, path: tuple, out: dict) -> None:
@@ -207,12 +252,16 @@ def _build(data: dict, path: Path | None, text: str, lines: dict) -> Scenario:
     status = data["status"]
     if status not in STATUSES:
         _fail(where, lines, ("status",), "one of " + ", ".join(STATUSES), status)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME:
+        _fail(where, lines, ("name",), f"a non-empty text of at most {MAX_NAME} characters", name)
     sources = data["sources"]
     if isinstance(sources, str):
         sources = [sources]
-    if not isinstance(sources, list) or not sources or not all(isinstance(s, str) for s in sources):
-        _fail(where, lines, ("sources",), "a non-empty list of source texts", sources)
-    if not isinstance(data["description"], str):
+    if not isinstance(sources, list) or not sources or not all(
+            isinstance(s, str) and s.strip() for s in sources):
+        _fail(where, lines, ("sources",), "a non-empty list of non-empty source texts", sources)
+    if not isinstance(data["description"], str) or not data["description"].strip():
         _fail(where, lines, ("description",), "a one-line text", data["description"])
     start = data.get("start", DEFAULT_START)
     end = data.get("end", DEFAULT_END)
@@ -226,8 +275,13 @@ def _build(data: dict, path: Path | None, text: str, lines: dict) -> Scenario:
         resolve(data["parameters"])
     except ParameterError as exc:
         name = str(exc).split("'")[1] if "'" in str(exc) else ""
+        hint = _number_hint(data["parameters"].get(name))
         raise ScenarioError(f"{where}: {_at(lines, ('parameters', name))}parameters.{name}: "
-                            f"{exc}") from None
+                            f"{exc}{hint}") from None
+    _check_ranges(data, where, lines)
+    if len(data["events"]) > MAX_EVENTS:
+        _fail(where, lines, ("events",), f"at most {MAX_EVENTS} events",
+              f"{len(data['events'])} events")
     events = tuple(_build_event(e, i, where, lines, world, start, end)
                    for i, e in enumerate(data["events"]))
     ids = [e.id for e in events if e.id]
@@ -248,7 +302,7 @@ def _build_event(raw: Any, i: int, where: Path, lines: dict, world: World, start
     if not isinstance(raw, dict):
         _fail(where, lines, here, "a mapping with a 'type' field", raw)
     kind = raw.get("type")
-    if kind not in REGISTRY:
+    if not isinstance(kind, str) or kind not in REGISTRY:
         _fail(where, lines, (*here, "type"), "one of " + ", ".join(sorted(REGISTRY)), kind)
     cls = REGISTRY[kind]
     allowed = ("type", *(f.name for f in cls.fields))
@@ -278,6 +332,34 @@ def _build_event(raw: Any, i: int, where: Path, lines: dict, world: World, start
     return cls(values)
 
 
+def _check_ranges(data: dict, where: Path, lines: dict) -> None:
+    """Parameters inside their documented range [low, high], unless `allow_out_of_range` names
+    them; opted-in values stay within `OUT_OF_RANGE_FACTOR` of the range (no overflow)."""
+    allowed = data.get("allow_out_of_range", [])
+    if not isinstance(allowed, list) or not all(isinstance(a, str) for a in allowed):
+        _fail(where, lines, ("allow_out_of_range",), "a list of parameter names", allowed)
+    for i, name in enumerate(allowed):
+        if name not in PARAMETERS:
+            _fail(where, lines, ("allow_out_of_range", i), "names from the parameter table "
+                  f"({', '.join(sorted(PARAMETERS))})", name)
+    for name, value in data["parameters"].items():
+        p = PARAMETERS[name]
+        here = ("parameters", name)
+        if p.low <= value <= p.high:
+            continue
+        if name not in allowed:
+            _fail(where, lines, here, f"a value in the documented range {p.low:g}..{p.high:g} "
+                  f"({p.unit}); to go beyond it on purpose, list '{name}' under "
+                  "allow_out_of_range", value)
+        f = OUT_OF_RANGE_FACTOR
+        width = p.high - p.low
+        lo, hi = p.low - f * width, p.high + f * width  # hard limits (σ > 1, ≥ 0) still apply
+        if not lo <= value <= hi:
+            _fail(where, lines, here, f"a value within {lo:g}..{hi:g} (allow_out_of_range admits "
+                  f"at most {f:g} widths of the documented range {p.low:g}..{p.high:g} beyond "
+                  "it)", value)
+
+
 @dataclass(frozen=True)
 class _Problem:
     expected: str
@@ -297,10 +379,17 @@ def _bloc_names(world: World) -> list[str]:
 def _check_value(value: Any, kind: str, world: World) -> Any:
     """Return the checked value, or a _Problem saying what was expected."""
     if kind == "int":
-        return value if _is_int(value) else _Problem("a whole number")
+        if not _is_int(value):
+            return _Problem("a whole number")
+        return value if abs(value) <= MAX_FIELD_INT else _Problem(
+            f"a whole number of magnitude at most {MAX_FIELD_INT}")
     if kind == "float":
         ok = isinstance(value, int | float) and not isinstance(value, bool)
-        return float(value) if ok else _Problem("a number")
+        if not ok or not math.isfinite(value):
+            return _Problem("a finite number" + _number_hint(value))
+        if abs(value) > MAX_FIELD_VALUE:
+            return _Problem(f"a number of magnitude at most {MAX_FIELD_VALUE:g}")
+        return float(value)
     if kind == "bool":
         return value if isinstance(value, bool) else _Problem("true or false")
     if kind == "str":
@@ -325,6 +414,17 @@ def _check_value(value: Any, kind: str, world: World) -> Any:
                             f"; unknown: {', '.join(bad)}")
         return items
     raise AssertionError(kind)
+
+
+def _number_hint(value: Any) -> str:
+    """For text that Python reads as a number (YAML 1.1 reads 1e5 as text): how to write it."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return ""
+        return " (YAML reads this as text: write a dot and a signed exponent, e.g. 1.0e+5)"
+    return ""
 
 
 def _is_int(value: Any) -> bool:
@@ -355,8 +455,10 @@ def _at(lines: dict, path: tuple) -> str:
 
 
 def _fail(where: Path, lines: dict, path: tuple, expected: str, got: Any) -> None:
+    shown = repr(got)
+    shown = shown if len(shown) <= 200 else shown[:197] + "..."
     raise ScenarioError(f"{where}: {_at(lines, path)}{'.'.join(_label(path))}: expected {expected},"
-                        f" got {got!r}")
+                        f" got {shown}")
 
 
 __all__ = ["Scenario", "ScenarioError", "list_scenarios", "load_scenario", "scenario_dir",

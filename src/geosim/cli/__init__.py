@@ -16,8 +16,64 @@ COMMANDS = ["run", "compare", "backtest", "validate", "list", "sweep", "analyze"
             "data", "demo"]
 
 
+SEED_LIMIT = 2**32  # numpy's SeedSequence takes any non-negative integer; keep seeds portable
+
+
 class UserError(Exception):
     """An error the user can fix (bad file, field or flag): printed without traceback, exit 2."""
+
+
+# -- argparse types: every numeric option is checked here, with a message naming the rule --------
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text, 10)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def seed(text: str) -> int:
+    """A random seed: a whole number in 0 .. 2**32 - 1."""
+    value = _whole(text)
+    if not 0 <= value < SEED_LIMIT:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {SEED_LIMIT - 1}, got {value}")
+    return value
+
+
+def year(text: str) -> int:
+    """A calendar year in 1900 .. 2100 (scenarios then check their own horizon)."""
+    value = _whole(text)
+    if not 1900 <= value <= 2100:
+        raise argparse.ArgumentTypeError(f"expected a year from 1900 to 2100, got {value}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """A whole number >= 1 (workers, iterations)."""
+    value = _whole(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value}")
+    return value
+
+
+def port(text: str) -> int:
+    """A TCP port, 1 .. 65535."""
+    value = _whole(text)
+    if not 0 < value < 65536:
+        raise argparse.ArgumentTypeError(f"expected a port from 1 to 65535, got {value}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text}")
+    return value
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
@@ -52,7 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the sub-command and return its exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) or a bad option (2; argparse said why)
+        return exc.code if isinstance(exc.code, int) else 2
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
@@ -67,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # e.g. `geosim list | head`
         sys.stderr.close()
         return 0
+    except OSError as exc:  # a path the system refuses: too long, no permission, disk full...
+        name = str(exc.filename or "")
+        name = name if len(name) <= 120 else name[:117] + "..."
+        print(f"error: {name + ': ' if name else ''}{exc.strerror or exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

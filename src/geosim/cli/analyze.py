@@ -23,25 +23,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    """Analyse the sweep and print the headline tables."""
+    """Analyse the sweep and print the headline tables (shares in percent)."""
     from geosim.cli import UserError
     from geosim.experiments import SweepError
     from geosim.experiments.analysis import analyze
+    from geosim.experiments.store import load_meta
 
     try:
         res = analyze(args.directory, target=args.target, figures=not args.no_figures)
+        units = outcome_units(load_meta(args.directory))
     except SweepError as exc:
         raise UserError(str(exc)) from None
     with pd.option_context("display.width", 120, "display.max_columns", 20,
                            "display.float_format", "{:.4g}".format):
-        print("Outcomes across runs (replicate_sd: spread across seeds of one sample)")
-        print(res.summary.drop(columns=["min", "max"]).to_string(index=False))
+        print("Outcomes across runs (shares in %, their changes in pp; replicate_sd: spread "
+              "across seeds of one sample)")
+        print(in_percent(res.summary.drop(columns=["min", "max"]), units,
+                         ["mean", "sd", "median", "p05", "p95", "replicate_sd"])
+              .to_string(index=False))
         if res.sensitivity is not None:
             print("\nSensitivity (ranked)")
             print(res.sensitivity.to_string(index=False))
         else:
             print("\nMain effects (mean outcome at each parameter's lowest / highest values)")
-            print(res.effects.head(12).to_string(index=False))
+            print(in_percent(res.effects.head(12), units, ["low_mean", "high_mean", "swing"])
+                  .to_string(index=False))
         if res.prim:
             p = res.prim
             print(f"\nScenario discovery (PRIM) for {p['target']}: box of {p['mass']:.0%} of runs "
@@ -52,3 +58,30 @@ def handle(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"\n{len(res.files)} files written to {res.directory / 'analysis'}")
     return 0
+
+
+def outcome_units(meta: dict) -> dict[str, tuple[float, str]]:
+    """(scale, unit) of each outcome as printed: a share x100 in '%', a change of a share x100
+    in 'pp'; pct_change is already in '%'; levels and indices stay as they are."""
+    units = {}
+    for o in meta.get("design", {}).get("outcomes", []):
+        if o["reduce"] == "pct_change":
+            units[o["name"]] = (1.0, "%")
+        elif "share" in o["metric"]:
+            change = o["reduce"] == "change" or o.get("vs_reference")
+            units[o["name"]] = (100.0, "pp" if change else "%")
+        else:
+            units[o["name"]] = (1.0, "")
+    return units
+
+
+def in_percent(table: pd.DataFrame, units: dict[str, tuple[float, str]],
+               columns: list[str]) -> pd.DataFrame:
+    """A copy of a per-outcome table with share columns in percent and a `unit` column."""
+    table = table.copy()
+    scale = table["outcome"].map(lambda o: units.get(o, (1.0, ""))[0])
+    for col in columns:
+        if col in table:
+            table[col] = table[col] * scale
+    table.insert(1, "unit", table["outcome"].map(lambda o: units.get(o, (1.0, ""))[1]))
+    return table

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from geosim.cli import seed, year
+
 DEFAULT_OUT = Path("results") / "backtest"
 
 
@@ -21,9 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Run the historical scenario history_2012_2023 from the 2012 "
                        "world, write the run files, backtest.csv and plots/backtest.png to DIR, "
                        "and print the model's mean absolute error against persistence (pp).")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
     p.add_argument("--out", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})")
-    p.add_argument("--until", type=int, default=None,
+    p.add_argument("--until", type=year, default=None,
                    help="last year to simulate (a short check; scores that year against 2023)")
     p.set_defaults(handler=handle)
 

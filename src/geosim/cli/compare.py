@@ -6,15 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected a seed in 0..{2**32 - 1}, got {value}")
-    return value
+from geosim.cli import seed
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "share of trade into B's policies (Shapley values, which add up to the whole).")
     p.add_argument("run_a", help="run directory (or scenario) of the reference, e.g. baseline")
     p.add_argument("run_b", help="run directory (or scenario) of the alternative, e.g. pivot")
-    p.add_argument("--seeds", type=_seed, nargs="+", default=None, metavar="SEED",
+    p.add_argument("--seeds", type=seed, nargs="+", default=None, metavar="SEED",
                    help="run both for these seeds and report intervals over them")
     p.add_argument("--decompose", action="store_true",
                    help="Shapley decomposition of B's effect into its policies (2^k runs per seed)")
@@ -41,14 +33,15 @@ def handle(args: argparse.Namespace) -> int:
     """Write the comparison and print its headline tables."""
     from geosim.effects import paired_effects, shapley
     from geosim.reports import write_comparison, write_tables
-    from geosim.results import comparison_input, read_run
+    from geosim.results import comparison_input, read_run, slug
 
     a_dir, b_dir = Path(args.run_a), Path(args.run_b)
     runs = a_dir.is_dir() and b_dir.is_dir()
     if not runs and args.seeds is None and not args.decompose:
         read_run(b_dir if a_dir.is_dir() else a_dir)  # the usual "not a run directory" error
     a_in, b_in = comparison_input(args.run_a), comparison_input(args.run_b)
-    out = Path(args.out) if args.out else Path("results") / f"{b_in.name}_vs_{a_in.name}"
+    out = Path(args.out) if args.out else (
+        Path("results") / f"{slug(b_in.name)}_vs_{slug(a_in.name)}")
     tables = {}
     seeds = args.seeds or sorted({a_in.seed, b_in.seed})
     if args.seeds is not None or args.decompose:

@@ -25,8 +25,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     build.add_argument(
         "--out", type=Path, default=None,
-        help="output folder (default: the package's world/ or world_2012/ folder, rewritten "
-             "in place)",
+        help="output folder (default: the package's world/ or world_2012/ folder, replaced "
+             "whole); must be new, empty or a previous data build",
     )
     build.set_defaults(handler=main)
     parser.set_defaults(handler=lambda args: parser.print_help() or 0)
@@ -36,12 +36,12 @@ def main(args: argparse.Namespace) -> int:
     """Run the build and print cells by provenance and the worst calibration misses."""
     from geosim.data.build import build, calibration, largest_lac
     from geosim.data.build_2012 import build_2012
+    from geosim.results import atomic_dir
 
     out = Path(args.out) if args.out is not None else WORLD_DIRS[args.year]
-    if out.exists() and not out.is_dir():
-        raise UserError(f"--out {out}: exists and is not a folder")
     try:
-        world = build(out) if args.year == 2023 else build_2012(out)
+        with atomic_dir(out, "data") as tmp:
+            world = build(tmp) if args.year == 2023 else build_2012(tmp)
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write ({exc.strerror})") from None
     counts = pd.Series(world.provenance.ravel()).value_counts()

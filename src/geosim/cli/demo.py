@@ -62,7 +62,7 @@ def handle(args: argparse.Namespace) -> int:
     top = result.reindex(result["welfare_change_pct"].abs().sort_values(ascending=False).index)
     print(top.head(8).to_string(index=False, float_format=lambda v: f"{v:8.3f}"))
     out = Path(args.out)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "demo") as tmp:
         result.to_csv(tmp / "usa_bra_zero_tariffs.csv", index=False)
         fig, ax = plt.subplots(figsize=(7, 9))
         plotting.change_bars(result.set_index("country")["welfare_change_pct"],

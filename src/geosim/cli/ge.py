@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geosim.cli import UserError
+from geosim.cli import UserError, positive_float, positive_int
 from geosim.trade import (
     IMBALANCES,
     ConvergenceError,
@@ -40,7 +40,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("flows", metavar="FLOWS.csv", help="baseline flows table")
     parser.add_argument("--shock", metavar="SHOCK.csv", required=True, help="cost-factor table")
-    parser.add_argument("--sigma", type=float, required=True, help="elasticity of substitution")
+    parser.add_argument("--sigma", type=positive_float, required=True,
+                        help="elasticity of substitution (> 1)")
     parser.add_argument("--reference", metavar="ISO", help="numeraire country (its price fixed)")
     parser.add_argument("--out", metavar="RESULT.csv", help="write per-country results here")
     parser.add_argument("--flows-out", metavar="FLOWS_OUT.csv", help="write new bilateral flows")
@@ -55,8 +56,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="conditional equilibrium: output and expenditure fixed, only resistances adjust",
     )
-    parser.add_argument("--tol", type=float, default=1e-10, help="relative tolerance")
-    parser.add_argument("--max-iter", type=int, default=20_000, help="iteration cap")
+    parser.add_argument("--tol", type=positive_float, default=1e-10, help="relative tolerance")
+    parser.add_argument("--max-iter", type=positive_int, default=20_000, help="iteration cap")
     parser.set_defaults(handler=main)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from geosim.cli import seed, year
 from geosim.cli.tables import print_summary
 
 
@@ -13,10 +14,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Run one scenario (default horizon 2023-2040) and write "
                        "manifest.json, countries/region/flows.parquet and plots/ to DIR.")
     p.add_argument("scenario", help="scenario file or name of a shipped scenario")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--until", type=int, default=None, help="last year to simulate")
+    p.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**32-1 (default 0)")
+    p.add_argument("--until", type=year, default=None, help="last year to simulate")
     p.add_argument("--out", default=None,
-                   help="output folder (default results/<scenario>/<run-id>/)")
+                   help="output folder (default results/<scenario>/<run-id>/); must be new, "
+                   "empty or a previous geosim run, which is replaced")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(handler=handle)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from geosim.cli import positive_int
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `geosim sweep`."""
@@ -16,7 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "DIR/runs.parquet holds one row per run; `geosim analyze DIR` summarises it.")
     p.add_argument("experiment", metavar="EXPERIMENT",
                    help="sweep file, or the name of one in experiments/")
-    p.add_argument("--workers", type=int, default=None, metavar="N",
+    p.add_argument("--workers", type=positive_int, default=None, metavar="N",
                    help="local worker processes (default: the number of cores)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster: tcp://host:port or a scheduler file")

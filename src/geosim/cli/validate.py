@@ -26,6 +26,7 @@ def handle(args: argparse.Namespace) -> int:
             print(f"error: {exc}", file=sys.stderr)
             failed += 1
         else:
-            print(f"ok: {spec.path} ({spec.status}, {len(spec.events)} events, "
+            n = len(spec.events)
+            print(f"ok: {spec.path} ({spec.status}, {n} event{'' if n == 1 else 's'}, "
                   f"{spec.start}-{spec.end})")
     return 2 if failed else 0

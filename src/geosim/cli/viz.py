@@ -43,8 +43,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         help="scenario file (or shipped name) selected when the page opens")
     parser.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only)")
-    parser.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    parser.add_argument("--port", type=_port, default=8765, help="port (default 8765)")
     parser.set_defaults(handler=main)
+
+
+def _port(text: str) -> int:
+    from geosim.cli import port
+
+    return port(text)
 
 
 def server_command(host: str, port: int) -> list[str]:

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from geosim.experiments import plots
 from geosim.experiments.spec import SweepError
 from geosim.experiments.store import Ledger
+from geosim.results import atomic_dir
 
 QUANTILES = (0.05, 0.5, 0.95)
 
@@ -339,8 +340,6 @@ def analyze(directory: str | Path, *, target: str | None = None, figures: bool =
     done = runs[runs["status"] == "done"]
     if done.empty:
         raise SweepError(f"{directory}: no finished run to analyse yet")
-    out = directory / "analysis"
-    out.mkdir(exist_ok=True)
     res = Analysis(directory, summary(runs, outcomes), by_sample(runs, params, outcomes), None,
                    pd.DataFrame(), None)
     res.sensitivity, res.notes = sensitivity(meta, unit, runs)
@@ -354,6 +353,15 @@ def analyze(directory: str | Path, *, target: str | None = None, figures: bool =
         box, trajectory = prim(done[params], y.to_numpy())
         res.prim = {"target": f"{name}{op}{value:g}", "box": box, "trajectory": trajectory,
                     **box.attrs, "base_density": float(y.mean())}
+    final = directory / "analysis"
+    with atomic_dir(final, "analysis") as out:
+        _write(res, out, done, outcomes, effects, series, figures)
+    res.files[:] = [final / p.relative_to(out) for p in res.files]
+    return res
+
+
+def _write(res: Analysis, out: Path, done: pd.DataFrame, outcomes: list[str],
+           effects: dict[str, pd.DataFrame], series: pd.DataFrame | None, figures: bool) -> None:
     files = res.files
     files.append(_csv(res.summary, out / "summary.csv"))
     files.append(_csv(res.by_sample, out / "by_sample.csv"))
@@ -367,7 +375,6 @@ def analyze(directory: str | Path, *, target: str | None = None, figures: bool =
         files.append(_csv(res.prim["trajectory"], out / "prim_trajectory.csv"))
     if figures:
         files.extend(_figures(out, done, outcomes, res, effects, series))
-    return res
 
 
 def _figures(out: Path, done: pd.DataFrame, outcomes: list[str], res: Analysis,

@@ -18,6 +18,8 @@ import numpy as np
 import yaml
 from scipy.special import ndtr, ndtri
 
+from geosim import safeyaml
+
 SAMPLERS = ("grid", "random", "lhs", "sobol", "morris")
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "triangular", "levels")
 REDUCTIONS = ("final", "start", "change", "pct_change", "mean", "min", "max")
@@ -63,6 +65,10 @@ SAMPLER_OPTIONS = {
 }
 # Untruncated normals are cut at these quantiles so that u = 0 or 1 (Morris grids) stays finite.
 NORMAL_TAIL = 5e-4
+# Largest sweep accepted (runs, replications and reference runs included): a design is refused
+# before anything is allocated. A million runs of one second each is 12 core-days.
+MAX_RUNS = 1_000_000
+SEED_LIMIT = 2**32
 
 
 class SweepError(ValueError):
@@ -222,11 +228,16 @@ def _drop_none(d: Mapping[str, Any]) -> dict[str, Any]:
 def find_sweep(name_or_path: str | Path, directory: str | Path = "experiments") -> Path:
     """Resolve a sweep argument: a path, or a bare name looked up in `experiments/`."""
     p = Path(name_or_path)
-    if p.is_file():
-        return p
-    for candidate in (Path(directory) / p, Path(directory) / f"{p}.yaml", p.with_suffix(".yaml")):
-        if candidate.is_file():
-            return candidate
+    try:
+        if p.is_file():
+            return p
+        for candidate in (Path(directory) / p, Path(directory) / f"{p}.yaml",
+                          p.with_suffix(".yaml")):
+            if candidate.is_file():
+                return candidate
+    except (OSError, ValueError) as exc:  # a name too long, an empty suffix...
+        raise SweepError(f"{str(name_or_path)[:100]}: not a usable sweep file name ({exc})"
+                         ) from None
     raise SweepError(f"{name_or_path}: no such sweep file (looked for it as a path and in "
                      f"{directory}/)")
 
@@ -244,7 +255,10 @@ def load_sweep(path: str | Path) -> SweepSpec:
         SweepError: naming the file, the line, the field path and what was expected.
     """
     path = find_sweep(path)
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = safeyaml.read_text(path, "sweep file")
+    except safeyaml.YamlError as exc:
+        raise SweepError(str(exc)) from None
     return parse_sweep(text, path)
 
 
@@ -253,12 +267,9 @@ def parse_sweep(text: str, path: str | Path = "<sweep>") -> SweepSpec:
     path = Path(path)
     checker = _Checker(path, text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark else ""
-        raise SweepError(f"{path}{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        data, node = safeyaml.load(text, str(path))
+    except safeyaml.YamlError as exc:
+        raise SweepError(str(exc)) from None
     checker.index(node)
     return checker.sweep(data)
 
@@ -303,9 +314,12 @@ class _Checker:
             raise self.fail(at, f"expected a number > 0, got {value}")
         return value
 
-    def integer(self, value: Any, at: tuple[str, ...], minimum: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.fail(at, f"expected an integer >= {minimum}, got {_show(value)}")
+    def integer(self, value: Any, at: tuple[str, ...], minimum: int,
+                maximum: int = MAX_RUNS) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not \
+                minimum <= value <= maximum:
+            raise self.fail(at, f"expected an integer from {minimum} to {maximum:,}, got "
+                            f"{_show(value)}")
         return value
 
     # -- the file ---------------------------------------------------------------------------
@@ -318,7 +332,7 @@ class _Checker:
             if key not in data:
                 raise self.fail((), f"missing required key '{key}' ({TOP_KEYS[key]})")
         name = data.get("name", self.path.stem)
-        if not isinstance(name, str) or not name or "/" in name:
+        if not isinstance(name, str) or not name.strip("._- ") or "/" in name or len(name) > 100:
             raise self.fail(("name",), f"expected a non-empty name without '/', got {_show(name)}")
         if not isinstance(data["scenario"], str) or not data["scenario"]:
             raise self.fail(("scenario",), f"expected a scenario name or path, got "
@@ -346,7 +360,7 @@ class _Checker:
             if o.vs_reference and reference is None:
                 raise self.fail(("outcomes", o.name.split(".")[0], "vs_reference"),
                                 "needs a top-level 'reference' scenario (e.g. reference: baseline)")
-        return SweepSpec(
+        spec = SweepSpec(
             name=name,
             description=description,
             scenario=data["scenario"],
@@ -354,7 +368,7 @@ class _Checker:
             samples=samples,
             options=options,
             replications=self.integer(data.get("replications", 1), ("replications",), 1),
-            seed=self.integer(data.get("seed", 0), ("seed",), 0),
+            seed=self.integer(data.get("seed", 0), ("seed",), 0, SEED_LIMIT - 1),
             until=until,
             parameters=parameters,
             outcomes=outcomes,
@@ -364,6 +378,13 @@ class _Checker:
             text=self.text,
             lines=self.lines,
         )
+        runs = count_runs(spec)
+        if runs > MAX_RUNS:
+            at = ("samples",) if "samples" in data else ("parameters",)
+            raise self.fail(at, f"the design has {runs:,} runs (samples x replications"
+                            f"{' x 2 with the reference' if reference else ''}); at most "
+                            f"{MAX_RUNS:,} are accepted: split the sweep or lower 'samples'")
+        return spec
 
     def options(self, sampler: str, options: Any) -> dict[str, Any]:
         allowed = SAMPLER_OPTIONS[sampler]
@@ -554,6 +575,22 @@ class _Checker:
                 raise self.fail(("series", str(i)), f"expected '<region or ISO3>.<metric>' with "
                                 f"a numeric metric, got {_show(s)}")
         return tuple(dict.fromkeys(data))
+
+
+def count_runs(spec: SweepSpec) -> int:
+    """Runs a sweep asks for (replications and paired reference runs included), computed from
+    the file alone, before any design is built."""
+    d = len(spec.parameters)
+    if spec.sampler == "grid":
+        n = math.prod(len(p.levels) if p.levels is not None else p.points or 1
+                      for p in spec.parameters)
+    elif spec.sampler == "sobol":
+        n = spec.samples * (2 * d + 2 if spec.options.get("calc_second_order", True) else d + 2)
+    elif spec.sampler == "morris":
+        n = spec.samples * (d + 1)
+    else:
+        n = spec.samples
+    return n * spec.replications * (2 if spec.reference else 1)
 
 
 def _locate(path: Path | None, lines: Mapping[tuple[str, ...], int], at: tuple[str, ...]) -> str:

@@ -53,8 +53,10 @@ class SweepReport:
 
 
 def default_out(spec: SweepSpec) -> Path:
-    """`results/sweeps/<sweep name>/`."""
-    return Path("results") / "sweeps" / spec.name
+    """`results/sweeps/<sweep name, as a safe folder name>/`."""
+    from geosim.results import slug
+
+    return Path("results") / "sweeps" / slug(spec.name, "sweep")
 
 
 def prepare(spec: SweepSpec, *, scenario: Any = None, simulate: str | Callable | None = None,
@@ -122,8 +124,8 @@ def _load_scenario(spec: SweepSpec, ref: str | None = None, key: str = "scenario
     try:
         return load_scenario(ref)
     except (ScenarioError, OSError) as exc:
-        raise SweepError(f"{spec.locate(key)}: cannot load {key} scenario {ref!r}: {exc}"
-                         ) from None
+        what = "the base scenario" if key == "scenario" else f"the {key} scenario"
+        raise SweepError(f"{spec.locate(key)}: cannot load {what} {ref!r}: {exc}") from None
 
 
 def run_sweep(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
@@ -152,9 +154,11 @@ def run_sweep(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
     spec = sweep if isinstance(sweep, SweepSpec) else load_sweep(sweep)
     exp = prepare(spec, scenario=scenario, simulate=simulate, world=world)
     out = Path(out) if out is not None else default_out(spec)
+    prepare_out(out, create=False)  # refuse a wrong folder before anything starts
     t0 = time.perf_counter()
     engine = make_engine(exp.context, workers=workers, scheduler=scheduler)  # fails early
     try:
+        prepare_out(out)
         with Ledger.open(out, writer=True) as ledger:
             if not ledger.check_resume(exp.meta):
                 d = samplers.design(spec)
@@ -164,8 +168,10 @@ def run_sweep(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
             all_runs = list(samplers.runs(spec, len(values)))
             done_before = ledger.finished("done")
             todo = (r for r in all_runs if r[0] not in done_before)
+            stream = stream or sys.stderr
             bar = tqdm(total=len(all_runs), initial=len(done_before), unit="run",
-                       disable=quiet, file=stream or sys.stderr, dynamic_ncols=True,
+                       disable=quiet or not _is_terminal(stream), file=stream,
+                       dynamic_ncols=True,
                        smoothing=0.05, desc=f"{spec.name} [{engine.describe()}]")
             counts = {"done": len(done_before), "failed": 0}
             bar.set_postfix(counts, refresh=False)
@@ -186,6 +192,35 @@ def run_sweep(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
         engine.close()
     return SweepReport(out, len(all_runs), final["done"], final["failed"], len(done_before),
                        time.perf_counter() - t0, engine.describe())
+
+
+def prepare_out(out: Path, create: bool = True) -> None:
+    """A sweep writes (and resumes) in place: `out` must be new, empty or a sweep's folder.
+
+    Raises:
+        SweepError: `out` is a file, the working folder or a parent, or a folder holding
+            anything but a sweep (see `geosim.results.check_out`).
+    """
+    from geosim.results import RunDirError, check_out, write_marker
+
+    try:
+        check_out(out, "sweep", replace=False)
+        if not create:
+            return
+        out.mkdir(parents=True, exist_ok=True)
+        if not (out / ".geosim.json").is_file():
+            write_marker(out, "sweep", files=False)
+    except RunDirError as exc:
+        raise SweepError(str(exc)) from None
+    except OSError as exc:
+        raise SweepError(f"output folder {out}: cannot write ({exc.strerror or exc})") from None
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _drive(engine: Any, context: Context, todo: Iterator[Run], values: list[dict],

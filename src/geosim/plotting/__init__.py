@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
 CHINA_COLOR = "#c0392b"
 US_COLOR = "#1f4e9c"
@@ -37,6 +38,13 @@ def shares_over_time(countries: pd.DataFrame, iso3: str, ax: Axes | None = None)
     ax.set_title(iso3)
     ax.set_ylabel("% of trade")
     ax.grid(alpha=0.3)
+    whole_years(ax)
+    return ax
+
+
+def whole_years(ax: Axes) -> Axes:
+    """Ticks on whole years only (no 2027.5) on the x-axis."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     return ax
 
 
@@ -49,12 +57,17 @@ def region_shares(region: pd.DataFrame, ax: Axes | None = None, label: str = "")
             label=f"US {label}".strip())
     ax.set_ylabel("% of Latin America & Caribbean trade")
     ax.grid(alpha=0.3)
+    whole_years(ax)
     return ax
 
 
 def run_plots(countries: pd.DataFrame, region: pd.DataFrame, flows: pd.DataFrame | None,
-              folder: Path) -> list[Path]:
-    """Write a run's standard figures as PNG into folder; return their paths."""
+              folder: Path, label: str = "") -> list[Path]:
+    """Write a run's standard figures as PNG into folder; return their paths.
+
+    ``label`` (e.g. "pivot, seed 0") names the run in every title.
+    """
+    suffix = f" ({label})" if label else ""
     from geosim.data import load_world
 
     world = load_world()
@@ -65,22 +78,29 @@ def run_plots(countries: pd.DataFrame, region: pd.DataFrame, flows: pd.DataFrame
     for ax, iso in zip(axes.ravel(), economies, strict=False):
         shares_over_time(countries, iso, ax)
     axes.ravel()[0].legend(fontsize=7)
-    fig.suptitle("China (red) and US (blue) shares of trade: the largest Latin American economies")
+    fig.suptitle("China (red) and US (blue) shares of trade: the largest Latin American "
+                 f"economies{suffix}")
     written.append(save_figure(fig, folder / "shares_main_economies.png"))
 
     fig, ax = plt.subplots(figsize=(8, 5))
     region_shares(region, ax)
     ax.legend()
-    ax.set_title("Latin America & Caribbean: China and US shares of trade")
+    ax.set_title(f"Latin America & Caribbean: China and US shares of trade{suffix}")
     written.append(save_figure(fig, folder / "region_shares.png"))
 
     if flows is not None and set(countries["iso3"]) == set(world.iso3):
-        written.append(_final_year_map(countries, flows, world, folder))
+        written.append(_final_year_map(countries, flows, world, folder,
+                                       float(region["china_trade_share"].iloc[0]), label))
     return written
 
 
-def _final_year_map(countries: pd.DataFrame, flows: pd.DataFrame, world, folder: Path) -> Path:
-    """The trade map of the final year, scaled on the first year (as on the browser page)."""
+def _final_year_map(countries: pd.DataFrame, flows: pd.DataFrame, world, folder: Path,
+                    region_share: float, label: str = "") -> Path:
+    """The trade map of the final year, scaled on the first year (as on the browser page).
+
+    `region_share` is the region's first-year China share in the tables' (trade-weighted)
+    definition, marked on the colour bar.
+    """
     from geosim.plotting import maps
 
     def year_data(year: int) -> maps.MapData:
@@ -95,12 +115,8 @@ def _final_year_map(countries: pd.DataFrame, flows: pd.DataFrame, world, folder:
 
     first, final = int(countries["year"].min()), int(countries["year"].max())
     base = year_data(first)
-    lac_first = countries[(countries["year"] == first) & countries["iso3"].isin(
-        world.lac)]
-    centre = float((lac_first["china_trade_share"] * lac_first["gdp"]).sum()
-                   / lac_first["gdp"].sum())
-    fig = maps.map_figure(year_data(final), maps.MapScale.from_base(base, centre),
-                          subtitle="trade network, final year")
+    fig = maps.map_figure(year_data(final), maps.MapScale.from_base(base, region_share),
+                          subtitle="trade network, final year" + (f" ({label})" if label else ""))
     path = folder / "network_final_year.png"
     fig.savefig(path, dpi=120)
     return path
@@ -118,6 +134,7 @@ def compare_region(region_a: pd.DataFrame, region_b: pd.DataFrame, labels: tuple
     ax.set_ylabel("% of Latin America & Caribbean trade")
     ax.grid(alpha=0.3)
     ax.legend()
+    whole_years(ax)
     return ax
 
 

@@ -1,32 +1,38 @@
-"""The trade map of the Americas and the dependency charts, for run reports and the browser page.
+"""The trade map of the Americas, for run reports and the browser page.
 
-Plain arrays and DataFrames in, `Figure`s out (no pyplot, no Mesa, no Solara): testable alone.
+Plain arrays in, `Figure`s or PNG bytes out (no pyplot, no Mesa, no Solara): testable alone.
+`MapRenderer` keeps the static layers as pixels and redraws only a year's layers (the page).
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-import pandas as pd
+from matplotlib import colormaps
 from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import LineCollection, PolyCollection
-from matplotlib.colors import TwoSlopeNorm, to_rgba
+from matplotlib.colors import BoundaryNorm, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import PercentFormatter
 from matplotlib.transforms import Bbox, TransformedBbox
+from PIL import Image
 
 from geosim.plotting.outline import load_outline
 
 CHINA_COLOUR = "#c62828"
 US_COLOUR = "#1565c0"
 OTHER_COLOUR = "#8a8a8a"
-COLOUR_MAP = "RdBu_r"  # blue: less China trade than the reference, red: more
+COLOUR_MAP = "YlOrRd"  # pale: little trade with China, dark red: much
 SHARE_MAX = 0.5  # the colour scale saturates at a 50 % China share
+SHARE_STEP = 0.05  # one colour per 5 percentage points: an even scale
+LABEL_SIZE = 6.5  # points
 
 # The map frame (degrees): the Americas, with economies elsewhere parked on its margins.
 AMERICAS_LON = (-128.0, -30.0)
@@ -54,23 +60,30 @@ class MapData:
 
 @dataclass(frozen=True)
 class MapScale:
-    """Fixed references so sizes, widths and colours compare across years of one run."""
+    """Fixed references so sizes, widths, positions and colours compare across years of one run.
+
+    Attributes:
+        gdp_ref: the largest base-year GDP (marker areas are relative to it).
+        flow_ref: the largest base-year two-way flow drawn (line widths are relative to it).
+        region_share: the region's base-year China share, in the tables' trade-weighted
+            definition (`geosim.metrics.region_metrics`), marked on the colour bar.
+        base_gdp: base-year GDP per economy: the order of the margin slots, so boxes keep their
+            places from year to year.
+    """
 
     gdp_ref: float
     flow_ref: float
-    centre: float
+    region_share: float
+    base_gdp: tuple[float, ...] = ()
+    base_year: int | None = None
 
     @classmethod
-    def from_base(cls, data: MapData, centre: float) -> MapScale:
-        """Scale on the base year: the largest GDP, the largest drawn flow, a colour centre.
-
-        Args:
-            data: the base-year map data.
-            centre: China share drawn white (e.g. the region's base-year average).
-        """
+    def from_base(cls, data: MapData, region_share: float) -> MapScale:
+        """Scale on the base year: the largest GDP, the largest drawn flow, the region's share."""
         _, values = trade_edges(data.flows, data.is_lac)
         flow_ref = float(values.max()) if values.size else 1.0
-        return cls(float(np.max(data.gdp)), flow_ref, float(np.clip(centre, 0.01, SHARE_MAX - .01)))
+        return cls(float(np.max(data.gdp)), flow_ref, float(region_share),
+                   tuple(float(g) for g in data.gdp), int(data.year))
 
 
 def layout(iso3: Sequence[str], lon: np.ndarray, lat: np.ndarray, gdp: np.ndarray) -> np.ndarray:
@@ -119,74 +132,81 @@ def node_sizes(gdp: np.ndarray, gdp_ref: float) -> np.ndarray:
     return 14.0 + 900.0 * np.sqrt(np.clip(np.asarray(gdp, dtype=float) / gdp_ref, 0.0, 4.0))
 
 
-def draw_trade_map(ax: Axes, data: MapData, scale: MapScale, *, selected: str | None = None,
-                   subtitle: str = "", outline: Sequence[np.ndarray] = (),
-                   cax: Axes | None = None) -> Axes:
-    """Draw countries (size GDP, colour China share) and trade links (width by flow) on `ax`.
+def place_labels(points: np.ndarray, radii: np.ndarray, widths: np.ndarray, height: float,
+                 bounds: tuple[float, float, float, float], order: Sequence[int] | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Label positions that overlap neither each other nor the markers (pixel coordinates).
 
-    Links with China are red and links with the United States blue, drawn over the grey rest.
-    Latin American members of USMCA get a blue ring. A colour bar goes into `cax`, or next to
-    `ax` when none is given.
+    Labels are placed one by one (in `order`, biggest first by default) at the first free spot
+    on rings of growing distance around their point: right, upper right, lower right, above,
+    below, left...; labels pushed off their point get a leader line. When no spot is free, the
+    spot with the least overlap is taken.
 
     Args:
-        ax: the axis to draw on.
-        data: one year's map data.
-        scale: the run's fixed references (see `MapScale.from_base`).
-        selected: ISO3 code of a country to ring and label, or None.
-        subtitle: a line under the year (e.g. the scenario name).
-        outline: coastline rings (lon, lat) drawn lightly under the Americas.
-        cax: the axis for the colour bar.
+        points: n×2 marker centres (pixels, y up).
+        radii: marker radii (pixels).
+        widths: label widths (pixels); `height` is the labels' height.
+        bounds: (x0, y0, x1, y1) the labels must stay inside.
+        order: placing order (indices).
 
     Returns:
-        The axis.
+        (centres, leader): n×2 label centres and a mask of labels that need a leader line.
     """
-    iso3 = list(data.iso3)
-    xy = layout(iso3, data.lon, data.lat, data.gdp)
-    china = iso3.index("CHN") if "CHN" in iso3 else -1
-    usa = iso3.index("USA") if "USA" in iso3 else -1
+    n = len(points)
+    order = list(range(n)) if order is None else list(order)
+    angles = np.radians([0, 35, -35, 90, -90, 145, -145, 180])
+    boxes: list[np.ndarray] = []  # x0, y0, x1, y1 of placed labels
+    nodes = np.column_stack([points - radii[:, None], points + radii[:, None]])
+    centres = np.zeros((n, 2))
+    leader = np.zeros(n, dtype=bool)
 
+    def overlap(box: np.ndarray, own: int) -> float:
+        others = np.vstack([nodes[np.arange(n) != own], *boxes]) if boxes else \
+            nodes[np.arange(n) != own]
+        w = np.clip(np.minimum(box[2], others[:, 2]) - np.maximum(box[0], others[:, 0]), 0, None)
+        h = np.clip(np.minimum(box[3], others[:, 3]) - np.maximum(box[1], others[:, 1]), 0, None)
+        outside = (max(bounds[0] - box[0], 0) + max(box[2] - bounds[2], 0)
+                   + max(bounds[1] - box[1], 0) + max(box[3] - bounds[3], 0))
+        return float((w * h).sum()) + 100.0 * outside
+
+    for i in order:
+        best: tuple[float, np.ndarray, bool] | None = None
+        for ring, gap in enumerate((1.5, 7.0, 15.0, 26.0)):
+            for angle in angles:
+                half = np.array([widths[i] / 2 + 1, height / 2 + 1])
+                direction = np.array([np.cos(angle), np.sin(angle)])
+                centre = points[i] + direction * (radii[i] + gap + np.abs(direction) @ half)
+                box = np.concatenate([centre - half, centre + half])
+                cost = overlap(box, i)
+                if best is None or cost < best[0]:
+                    best = (cost, centre, ring >= 2)
+                if cost == 0:
+                    break
+            if best is not None and best[0] == 0:
+                break
+        assert best is not None
+        centres[i], leader[i] = best[1], best[2]
+        half = np.array([widths[i] / 2 + 1, height / 2 + 1])
+        boxes.append(np.concatenate([best[1] - half, best[1] + half])[None, :])
+    return centres, leader
+
+
+def _colour_norm() -> tuple[object, BoundaryNorm]:
+    """The even colour scale: one colour per `SHARE_STEP` from 0 to `SHARE_MAX`."""
+    bounds = np.arange(0.0, SHARE_MAX + SHARE_STEP / 2, SHARE_STEP)
+    cmap = colormaps[COLOUR_MAP].resampled(len(bounds))  # one extra colour: above SHARE_MAX
+    return cmap, BoundaryNorm(bounds, cmap.N, extend="max")
+
+
+def _draw_static(ax: Axes, scale: MapScale, outline: Sequence[np.ndarray],
+                 cax: Axes | None) -> None:
+    """What does not change from year to year: land, margins, legend, colour bar, limits."""
     if len(outline):
         land = PolyCollection(outline, facecolors="#eef1f4", edgecolors="#c5ccd3",
                               linewidths=0.5, zorder=0.5)
         ax.add_collection(land)  # clipped to the axes and to the Americas' part of the map
         frame = Bbox([[AMERICAS_LON[0] - 2, MAP_LAT[0]], [AMERICAS_LON[1] + 2, MAP_LAT[1]]])
         land.set_clip_box(TransformedBbox(frame, ax.transData))
-
-    pairs, values = trade_edges(data.flows, data.is_lac)
-    strength = np.sqrt(np.clip(values / scale.flow_ref, 0.0, 1.5))
-    kind = np.where((pairs == china).any(axis=1), 2, np.where((pairs == usa).any(axis=1), 1, 0))
-    for k, colour in ((0, OTHER_COLOUR), (1, US_COLOUR), (2, CHINA_COLOUR)):
-        mask = kind == k
-        if mask.any():
-            segments = xy[pairs[mask]]
-            rgba = np.tile(to_rgba(colour), (mask.sum(), 1))
-            rgba[:, 3] = 0.12 + 0.6 * strength[mask] if k else 0.08 + 0.4 * strength[mask]
-            ax.add_collection(LineCollection(segments, colors=rgba,
-                                             linewidths=0.3 + 7.0 * strength[mask],
-                                             capstyle="round", zorder=1 + k))
-
-    sizes = node_sizes(data.gdp, scale.gdp_ref)
-    norm = TwoSlopeNorm(vmin=0.0, vcenter=scale.centre, vmax=SHARE_MAX)
-    lac = np.asarray(data.is_lac, dtype=bool)
-    others = ~lac
-    others[[i for i in (china, usa) if i >= 0]] = False
-    ax.scatter(*xy[lac].T, s=sizes[lac], c=np.clip(data.china_share[lac], 0, SHARE_MAX),
-               cmap=COLOUR_MAP, norm=norm, edgecolors="#333333", linewidths=0.6, zorder=5)
-    ax.scatter(*xy[others].T, s=sizes[others], c="#d9d9d9", marker="s",
-               edgecolors="#666666", linewidths=0.6, zorder=5)
-    if data.usmca is not None and (ringed := lac & data.usmca).any():
-        ax.scatter(*xy[ringed].T, s=sizes[ringed] * 1.5 + 40, facecolors="none",
-                   edgecolors=US_COLOUR, linewidths=1.8, zorder=5.5)
-    for index, colour in ((china, CHINA_COLOUR), (usa, US_COLOUR)):
-        if index >= 0:
-            ax.scatter(*xy[index], s=sizes[index], c=colour, marker="D",
-                       edgecolors="white", linewidths=1.2, zorder=6)
-
-    _label_countries(ax, iso3, xy, data.gdp, lac, selected)
-    if selected in iso3:
-        ax.scatter(*xy[iso3.index(selected)], s=sizes[iso3.index(selected)] * 1.9,
-                   facecolors="none", edgecolors="#111111", linewidths=1.6, zorder=7)
-
     ax.set_xlim(WEST_MARGIN_LON - 12, EAST_MARGIN_LON + 12)
     ax.set_ylim(*MAP_LAT)
     ax.set_aspect(1.15)  # roughly equal-area around 30° latitude
@@ -200,15 +220,16 @@ def draw_trade_map(ax: Axes, data: MapData, scale: MapScale, *, selected: str | 
             color="#777777")
     ax.text(EAST_MARGIN_LON, AMERICAS_LAT[0] + 1, "Europe &\nrest of world", ha="center",
             fontsize=7, color="#777777")
-    ax.set_title(f"{data.year}" + (f"  ·  {subtitle}" if subtitle else ""), loc="left",
-                 fontsize=14, fontweight="bold")
-
-    colourbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=COLOUR_MAP), cax=cax,
-                                   ax=None if cax else ax, fraction=0.035, pad=0.01,
-                                   extend="max")
+    cmap, norm = _colour_norm()
+    colourbar = ax.figure.colorbar(ScalarMappable(norm=norm, cmap=cmap), cax=cax,
+                                   ax=None if cax else ax, fraction=0.035, pad=0.01)
+    colourbar.set_ticks(np.arange(0.0, SHARE_MAX + 1e-9, 2 * SHARE_STEP))
     colourbar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    colourbar.set_label(f"China's share of the country's trade (white: {scale.centre:.0%}, "
-                        "the region's base-year share)", fontsize=8)
+    colourbar.ax.axhline(scale.region_share, color="#111111", lw=2.5)
+    year = scale.base_year if scale.base_year is not None else "base-year"
+    colourbar.set_label(f"China's share of the country's trade (5-point steps)\nblack line: "
+                        f"the region's {year} share, {scale.region_share:.1%} (trade-weighted)",
+                        fontsize=7)
     colourbar.ax.tick_params(labelsize=7)
     ax.legend(handles=[
         Line2D([], [], color=CHINA_COLOUR, lw=3, label="trade with China"),
@@ -219,116 +240,195 @@ def draw_trade_map(ax: Axes, data: MapData, scale: MapScale, *, selected: str | 
         Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor=US_COLOUR,
                markeredgewidth=1.8, markersize=11, label="USMCA member"),
     ], loc="lower left", bbox_to_anchor=(0.13, 0.0), fontsize=7, frameon=False)
-    return ax
 
 
-def _label_countries(ax: Axes, iso3: list[str], xy: np.ndarray, gdp: np.ndarray,
-                     lac: np.ndarray, selected: str | None) -> None:
-    """Label every non-Latin American economy, the 12 largest Latin American ones and `selected`."""
-    biggest = set(sorted(np.flatnonzero(lac), key=lambda i: -gdp[i])[:12])
-    for i, code in enumerate(iso3):
-        if lac[i] and i not in biggest and code != selected:
-            continue
-        ax.annotate(code, xy[i], xytext=(5, 4), textcoords="offset points", fontsize=7,
-                    fontweight="bold" if code == selected else "normal", color="#222222",
-                    zorder=8)
+def _draw_labels(ax: Axes, iso3: Sequence[str], xy: np.ndarray, sizes: np.ndarray,
+                 animated: bool = False) -> list:
+    """Place and draw a label for every economy (see `place_labels`); the artists.
+
+    The last artist holds the leader lines of labels pushed away from their marker; the others
+    are the labels in the order of `iso3`.
+    """
+    ax.apply_aspect()
+    dpi = ax.figure.dpi
+    points = ax.transData.transform(xy)
+    radii = np.sqrt(sizes) / 2 * dpi / 72
+    texts = [ax.text(*xy[i], code, ha="center", va="center", fontsize=LABEL_SIZE,
+                     color="#222222", zorder=8, animated=animated,
+                     bbox={"boxstyle": "square,pad=0.05", "fc": "#ffffffb0", "ec": "none"})
+             for i, code in enumerate(iso3)]
+    canvas = ax.figure.canvas
+    renderer = (canvas.get_renderer() if hasattr(canvas, "get_renderer")
+                else FigureCanvasAgg(ax.figure).get_renderer())
+    bold = ax.text(0, 0, "", fontsize=LABEL_SIZE, fontweight="bold")  # a selected label
+    extents = []
+    for text in texts:
+        bold.set_text(text.get_text())
+        extents.append(bold.get_window_extent(renderer))  # bold is the wider
+    bold.remove()
+    widths = np.array([e.width for e in extents])
+    height = max(e.height for e in extents)
+    box = ax.get_window_extent()
+    order = np.argsort(-sizes, kind="stable")
+    centres, leader = place_labels(points, radii, widths, height,
+                                   (box.x0 + 2, box.y0 + 2, box.x1 - 2, box.y1 - 2), order)
+    at = ax.transData.inverted().transform(centres)
+    for text, position in zip(texts, at, strict=True):
+        text.set_position(position)
+    lines = LineCollection([np.array([xy[i], at[i]]) for i in np.flatnonzero(leader)],
+                           colors="#888888", linewidths=0.5, zorder=7.5, animated=animated)
+    return [*texts, ax.add_collection(lines)]
 
 
-def draw_shares(ax: Axes, years: Sequence[int], china: Sequence[float], us: Sequence[float], *,
-                title: str, span: tuple[int, int]) -> Axes:
-    """China's and the US's share of trade over the years so far, on a fixed time axis.
+def _draw_year(ax: Axes, data: MapData, scale: MapScale, xy: np.ndarray, labels: list,
+               *, selected: str | None, subtitle: str, animated: bool = False) -> list:
+    """One year's layers: trade links, countries, rings and the title; their artists.
+
+    `labels` (from `_draw_labels`) are kept across years; the selected one is set in bold.
+    """
+    iso3 = list(data.iso3)
+    china = iso3.index("CHN") if "CHN" in iso3 else -1
+    usa = iso3.index("USA") if "USA" in iso3 else -1
+    artists: list = []
+    pairs, values = trade_edges(data.flows, data.is_lac)
+    strength = np.sqrt(np.clip(values / scale.flow_ref, 0.0, 1.5))
+    kind = np.where((pairs == china).any(axis=1), 2, np.where((pairs == usa).any(axis=1), 1, 0))
+    for k, colour in ((0, OTHER_COLOUR), (1, US_COLOUR), (2, CHINA_COLOUR)):
+        mask = kind == k
+        if mask.any():
+            rgba = np.tile(to_rgba(colour), (mask.sum(), 1))
+            rgba[:, 3] = 0.12 + 0.6 * strength[mask] if k else 0.08 + 0.4 * strength[mask]
+            artists.append(ax.add_collection(LineCollection(
+                xy[pairs[mask]], colors=rgba, linewidths=0.3 + 7.0 * strength[mask],
+                capstyle="round", zorder=1 + k, animated=animated)))
+
+    sizes = node_sizes(data.gdp, scale.gdp_ref)
+    cmap, norm = _colour_norm()
+    lac = np.asarray(data.is_lac, dtype=bool)
+    others = ~lac
+    others[[i for i in (china, usa) if i >= 0]] = False
+    artists.append(ax.scatter(*xy[lac].T, s=sizes[lac], c=data.china_share[lac], cmap=cmap,
+                              norm=norm, edgecolors="#333333", linewidths=0.6, zorder=5,
+                              animated=animated))
+    artists.append(ax.scatter(*xy[others].T, s=sizes[others], c="#d9d9d9", marker="s",
+                              edgecolors="#666666", linewidths=0.6, zorder=5,
+                              animated=animated))
+    if data.usmca is not None and (ringed := lac & data.usmca).any():
+        artists.append(ax.scatter(*xy[ringed].T, s=sizes[ringed] * 1.5 + 40, facecolors="none",
+                                  edgecolors=US_COLOUR, linewidths=1.8, zorder=5.5,
+                                  animated=animated))
+    for index, colour in ((china, CHINA_COLOUR), (usa, US_COLOUR)):
+        if index >= 0:
+            artists.append(ax.scatter(*xy[index], s=sizes[index], c=colour, marker="D",
+                                      edgecolors="white", linewidths=1.2, zorder=6,
+                                      animated=animated))
+    if selected in iso3:
+        i = iso3.index(selected)
+        artists.append(ax.scatter(*xy[i], s=sizes[i] * 1.9 + 30, facecolors="none",
+                                  edgecolors="#111111", linewidths=1.6, zorder=7,
+                                  animated=animated))
+    for text, code in zip(labels, iso3, strict=False):
+        chosen = code == selected
+        text.set_fontweight("bold" if chosen else "normal")
+    if not animated:  # the browser page shows the year in its header
+        ax.text(0.0, 1.01, f"{data.year}" + (f"  ·  {subtitle}" if subtitle else ""),
+                transform=ax.transAxes, fontsize=14, fontweight="bold")
+    return artists
+
+
+def draw_trade_map(ax: Axes, data: MapData, scale: MapScale, *, selected: str | None = None,
+                   subtitle: str = "", outline: Sequence[np.ndarray] = (),
+                   cax: Axes | None = None) -> Axes:
+    """Draw countries (size GDP, colour China share) and trade links (width by flow) on `ax`.
+
+    Links with China are red and links with the United States blue, drawn over the grey rest.
+    Latin American members of USMCA get a blue ring. Every economy is labelled with its ISO3
+    code, without overlaps (see `place_labels`). Margin boxes keep their places in base-year
+    GDP order. A colour bar in even 5-point steps, with the region's base-year share marked,
+    goes into `cax`, or next to `ax` when none is given.
 
     Args:
         ax: the axis to draw on.
-        years, china, us: the years recorded so far and the two shares (fractions).
-        title: what the shares are of (e.g. "Latin America & Caribbean").
-        span: first and last year of the run (the x-axis limits).
+        data: one year's map data.
+        scale: the run's fixed references (see `MapScale.from_base`).
+        selected: ISO3 code of a country to ring and label in bold, or None.
+        subtitle: a line after the year (e.g. the scenario name).
+        outline: coastline rings (lon, lat) drawn lightly under the Americas.
+        cax: the axis for the colour bar.
 
     Returns:
         The axis.
     """
-    ax.plot(years, china, color=CHINA_COLOUR, lw=2, marker="o", ms=3, label="China")
-    ax.plot(years, us, color=US_COLOUR, lw=2, marker="o", ms=3, label="United States")
-    top = max(0.5, float(np.nanmax(np.concatenate([np.asarray(china), np.asarray(us), [0]]))) + .05)
-    ax.set_ylim(0, top)
-    ax.set_xlim(span[0] - 0.5, span[1] + 0.5)
-    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    ax.set_title(f"Share of trade: {title}", loc="left", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left", ncols=2, frameon=False)
-    _tidy(ax)
+    base_gdp = np.asarray(scale.base_gdp) if len(scale.base_gdp) else data.gdp
+    xy = layout(data.iso3, data.lon, data.lat, base_gdp)
+    _draw_static(ax, scale, outline, cax)
+    labels = _draw_labels(ax, data.iso3, xy, node_sizes(base_gdp, scale.gdp_ref) * 1.15)
+    _draw_year(ax, data, scale, xy, labels, selected=selected, subtitle=subtitle)
     return ax
 
 
-def draw_top_partner(ax: Axes, years: Sequence[int], exports: Sequence[int],
-                     imports: Sequence[int], *, n_countries: int, span: tuple[int, int]) -> Axes:
-    """How many Latin American countries have China as their top export or import partner.
-
-    Args:
-        ax: the axis to draw on.
-        years: the years recorded so far.
-        exports, imports: counts with China as top export destination / import source.
-        n_countries: the number of countries in the region (the y-axis limit).
-        span: first and last year of the run.
-
-    Returns:
-        The axis.
-    """
-    ax.step(years, exports, where="mid", color=CHINA_COLOUR, lw=2, label="top export market")
-    ax.step(years, imports, where="mid", color="#ef6c00", lw=2, ls="--",
-            label="top import source")
-    ax.set_ylim(0, n_countries)
-    ax.set_xlim(span[0] - 0.5, span[1] + 0.5)
-    ax.set_title(f"Countries whose top partner is China (of {n_countries})", loc="left",
-                 fontsize=10)
-    ax.legend(fontsize=8, loc="upper left", ncols=2, frameon=False)
-    _tidy(ax)
-    return ax
+def _map_axes(fig: Figure) -> tuple[Axes, Axes]:
+    ax = fig.add_axes((0.012, 0.01, 0.8, 0.93))
+    cax = fig.add_axes((0.83, 0.12, 0.022, 0.72))
+    return ax, cax
 
 
-def _tidy(ax: Axes) -> None:
-    ax.grid(alpha=0.3)
-    ax.tick_params(labelsize=8)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+MAP_SIZE = (6.4, 5.9)  # inches
 
 
 def map_figure(data: MapData, scale: MapScale, *, selected: str | None = None,
                subtitle: str = "") -> Figure:
     """A new figure holding the trade map (see `draw_trade_map`)."""
-    fig = Figure(figsize=(6.4, 5.9))  # fixed axes, no layout engine: much faster to draw
-    ax = fig.add_axes((0.012, 0.01, 0.85, 0.93))
-    cax = fig.add_axes((0.875, 0.12, 0.022, 0.72))
+    fig = Figure(figsize=MAP_SIZE)  # fixed axes, no layout engine: much faster to draw
+    ax, cax = _map_axes(fig)
     draw_trade_map(ax, data, scale, selected=selected, subtitle=subtitle, outline=_outline(),
                    cax=cax)
     return fig
 
 
+class MapRenderer:
+    """The trade map of one run as PNG bytes, fast: the static layers are drawn once.
+
+    Land, margins, legend and colour bar are rendered at construction and kept as a pixel
+    buffer; each `png` call restores it and draws only the year's layers on top (Agg blitting).
+    Positions and label places are fixed on the base year, so nothing jumps between years.
+    """
+
+    def __init__(self, base: MapData, scale: MapScale, *, subtitle: str = "", dpi: int = 100):
+        self.scale, self.subtitle = scale, subtitle
+        self.figure = Figure(figsize=MAP_SIZE, dpi=dpi)
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.ax, cax = _map_axes(self.figure)
+        base_gdp = np.asarray(scale.base_gdp) if len(scale.base_gdp) else base.gdp
+        self.xy = layout(base.iso3, base.lon, base.lat, base_gdp)
+        _draw_static(self.ax, scale, _outline(), cax)
+        if subtitle:
+            self.ax.text(0.0, 1.01, subtitle, transform=self.ax.transAxes, fontsize=12,
+                         fontweight="bold")
+        self.labels = _draw_labels(self.ax, base.iso3, self.xy,
+                                   node_sizes(base_gdp, scale.gdp_ref) * 1.15, animated=True)
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+
+    def png(self, data: MapData, selected: str | None = None) -> bytes:
+        """One year's map as PNG bytes."""
+        self.canvas.restore_region(self.background)
+        artists = _draw_year(self.ax, data, self.scale, self.xy, self.labels, selected=selected,
+                             subtitle=self.subtitle, animated=True)
+        try:
+            for artist in sorted([*artists, *self.labels], key=lambda a: a.get_zorder()):
+                self.ax.draw_artist(artist)
+            width, height = self.canvas.get_width_height()
+            image = Image.frombuffer("RGBA", (width, height), self.canvas.buffer_rgba(), "raw",
+                                     "RGBA", 0, 1)
+            out = io.BytesIO()
+            image.convert("RGB").save(out, format="PNG", compress_level=1)
+            return out.getvalue()
+        finally:
+            for artist in artists:
+                artist.remove()
+
+
 @cache
 def _outline() -> list[np.ndarray]:
     return load_outline()
-
-
-def charts_figure(region: pd.DataFrame, country: pd.DataFrame, *, country_name: str,
-                  span: tuple[int, int], n_countries: int) -> Figure:
-    """A new figure with the region's and one country's trade shares and the top-partner count.
-
-    Args:
-        region: one row per year with `year`, `china_trade_share`, `us_trade_share`,
-            `n_top_partner_china_exports`, `n_top_partner_china_imports`.
-        country: one row per year for the selected country with `year`, `china_trade_share`,
-            `us_trade_share`.
-        country_name: the selected country's name.
-        span: first and last year of the run.
-        n_countries: the number of countries in the region.
-    """
-    fig = Figure(figsize=(4.6, 5.9))
-    fig.subplots_adjust(left=0.11, right=0.98, bottom=0.05, top=0.95, hspace=0.28)
-    top, middle, bottom = fig.subplots(3, 1, sharex=True)
-    draw_shares(top, region["year"], region["china_trade_share"], region["us_trade_share"],
-                title="Latin America & Caribbean", span=span)
-    draw_shares(middle, country["year"], country["china_trade_share"], country["us_trade_share"],
-                title=country_name, span=span)
-    draw_top_partner(bottom, region["year"], region["n_top_partner_china_exports"],
-                     region["n_top_partner_china_imports"], n_countries=n_countries, span=span)
-    bottom.xaxis.get_major_locator().set_params(integer=True)
-    return fig
