@@ -292,7 +292,6 @@ def test_vs_reference_outcomes_are_the_run_minus_its_paired_reference(tmp_path):
     path = tmp_path / "paired.yaml"
     path.write_text(SWEEP.replace("name: small", "name: paired").replace(
         "samples: 30", "samples: 3").replace("replications: 2", "replications: 1")
-        .replace("scenario: pivot\n", "scenario: pivot\nreference: baseline\n")
         .replace("outcomes:\n", "outcomes:\n  china_vs: {metric: china_trade_share, "
                  "reduce: final, vs_reference: true}\n"))
     run_sweep(path, tmp_path / "out", workers=1, quiet=True)
