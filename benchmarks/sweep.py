@@ -4,7 +4,7 @@ from a random slice of its runs on 2 workers; runs per second on 1 and 2 local w
 runs), the per-run overhead over a bare `simulate` call, peak memory (driver + workers) for 200
 and 2,000 runs, and the same 200 runs through Mesa's `batch_run`. Goals: the N = 1024 design in
 <= 15 minutes on 2 workers; >= 1.7x from 1 to 2 workers; overhead <= 5 % of a run; flat memory;
->= 3x as fast as batch_run. Takes about 5 minutes on 2 idle cores.
+>= 3x as fast as batch_run. Takes about 2 minutes on 2 idle cores.
 
 Usage: python benchmarks/sweep.py [--until YEAR] [--big N] [--slice RUNS] [--only-design]
 """
