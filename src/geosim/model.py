@@ -1,19 +1,18 @@
 """GeoModel: the agent-based model of trade and investment in the Americas (a `mesa.Model`).
 
-Owns the yearly state (endowments, investment stocks, alignment), the levers policies pull, the
-business-as-usual reference that investment effects are measured against, the trade graph and
-the yearly record of outcomes. Tariffs and agreements live in `geosim.agreements`, the choice
-model and the effects of investment in `geosim.investment`.
+Owns the yearly state (endowments, investment stocks, alignment), the levers policies pull and
+the business-as-usual reference that investment effects are measured against. Tariffs and
+agreements live in `geosim.agreements`, the choice model and effects of investment in
+`geosim.investment`, the trade graph in `geosim.graph`, the record of outcomes in
+`geosim.records`, what every model of a world starts from in `geosim.template`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import time
-import weakref
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
 
 import mesa
 import networkx as nx
@@ -24,10 +23,13 @@ from geosim import investment, metrics, trade
 from geosim.agents import Country, Investor, Programme, TradeBloc
 from geosim.agreements import AgreementState
 from geosim.data import World, load_world, observed_gdp
-from geosim.investment import FRAGILE, INVESTOR_PROFILES, PRODUCTIVE, SANCTIONED, TIED, TRANSPORT
+from geosim.graph import TradeGraph
+from geosim.investment import INVESTOR_PROFILES, PRODUCTIVE, TIED, TRANSPORT
 from geosim.parameters import resolve
-from geosim.policies import SECTORS, Application, trade_agreements
+from geosim.policies import SECTORS, Application
+from geosim.records import Records
 from geosim.scenario import Scenario, ScenarioError, load_scenario
+from geosim.template import leader, template_for
 
 # Alignment target: weight of trade ties (the rest is finance ties). Model assumption.
 TRADE_WEIGHT_IN_ALIGNMENT = 0.7
@@ -104,7 +106,7 @@ class GeoModel(mesa.Model):
         for k, inv in enumerate(self.investors.values()):
             if inv.home is not None:
                 self._sources.setdefault(inv.home, []).append(k)
-        self._template = _template(w, self.start, self.end)
+        self._template = template_for(w, self.start, self.end)
         self.stock = self._template.stock.copy()
         self.blocs: dict[str, TradeBloc] = {}
         self._scheduled_entries: dict[int, list[tuple[str, str]]] = {}
@@ -116,14 +118,16 @@ class GeoModel(mesa.Model):
         # scenario's policies (same seed): with no policy they are exactly zero.
         self.reference = _business_as_usual(self)
 
-        self._graph: nx.DiGraph | None = None  # built when first read (see `trade_graph`)
+        self._graph: TradeGraph | None = None  # built when first read (see `trade_graph`)
         self._scoring: tuple[np.ndarray, ...] | None = None  # while investors allocate
-        self._records: list[dict[str, Any]] = []
+        self.records = Records(w, self.americas, finance_by_home=self._template.by_home,
+                               china_official=self._template.china_official)
         # Seconds spent per phase over all steps (engine, agents and state updates, recording).
         self.timings = {"engine_s": 0.0, "agents_s": 0.0, "record_s": 0.0}
         self._set_alignment(initial=True)
         self._stock_by_year = {self.year: self.stock}
-        self._record(self.real_output, self.real_output)
+        self.records.add(self.year, self.flows, self._nominal_gdp(), self.real_output,
+                         self.real_output, self.stock)
 
     # -- the year --------------------------------------------------------------------------
 
@@ -157,10 +161,11 @@ class GeoModel(mesa.Model):
         self.real_output = eq.real_output
         self.market_access = self._foreign_market_access(cost, eq)
         if self._graph is not None:  # someone looks at the graph: keep it current
-            self._update_graph()
+            self._graph.update(self.flows, self.tariff, self._nominal_gdp())
         self._set_alignment()
         t3 = time.perf_counter()
-        self._record(eq.real_output, eq.welfare)  # 6. outcomes
+        self.records.add(self.year, self.flows, self._nominal_gdp(), eq.real_output,  # 6.
+                         eq.welfare, self.stock)
         t4 = time.perf_counter()
         self.timings["engine_s"] += t2 - t1
         self.timings["agents_s"] += (t1 - t0) + (t3 - t2)
@@ -183,10 +188,10 @@ class GeoModel(mesa.Model):
         this year's flow, tariff, distance and shared blocs. Built when first read, then
         rewritten in place every year (models nobody looks at skip it)."""
         if self._graph is None:
-            self._build_graph()
-            if self.equilibrium is not None:
-                self._update_graph()
-        return self._graph
+            self._graph = TradeGraph(self.world)
+            self._graph.set_blocs(self.blocs.values())
+            self._graph.update(self.flows, self.tariff, self._nominal_gdp())
+        return self._graph.graph
 
     @property
     def tariff(self) -> np.ndarray:
@@ -250,12 +255,13 @@ class GeoModel(mesa.Model):
                               sigma=self.params["sigma"], external_tariff=bloc.external_tariff)
         for iso in sorted(fresh):
             bloc.members[iso] = self.year
-        self._refresh_bloc_edges()
+        if self._graph is not None:
+            self._graph.set_blocs(self.blocs.values())
 
     def create_agreement(self, name: str, countries: list[str], phase_in: int | None) -> None:
         """A new agreement among the countries: every pair liberalised from this year."""
         if name not in self.blocs:
-            self.blocs[name] = TradeBloc(self, name, "FTA", {}, self._leader(countries))
+            self.blocs[name] = TradeBloc(self, name, "FTA", {}, leader(self.world, countries))
         self.admit(self.blocs[name], {iso: (phase_in, 0.0) for iso in countries})
 
     def set_tariffs(self, importers: list[str], exporters: list[str], rate_pct: float | None,
@@ -362,46 +368,19 @@ class GeoModel(mesa.Model):
 
     def country_metrics(self) -> pd.DataFrame:
         """Outcomes of the current year, one row per country (index: iso3)."""
-        return self._country_frame(self._records[-1]).set_index("iso3")
+        return self.records.country_metrics()
 
     def countries_frame(self, until: int | None = None) -> pd.DataFrame:
         """Outcomes of every recorded year (up to ``until``), one row per country-year."""
-        records = self._records_until(until)
-        iso = np.array(self.world.iso3)
-        data: dict[str, Any] = {
-            "year": np.repeat(np.array([r["year"] for r in records], dtype=np.int64), len(iso)),
-            "iso3": np.tile(iso, len(records)),
-        }
-        countries = [self._countries_of(r) for r in records]
-        for key in countries[0]:
-            data[key] = np.concatenate([c[key] for c in countries])
-        for key in ("top_export_partner", "top_import_partner"):
-            data[key] = iso[data[key]]
-        return pd.DataFrame(data)
+        return self.records.countries_frame(until)
 
     def region_frame(self, until: int | None = None) -> pd.DataFrame:
         """Latin America & Caribbean aggregates, one row per recorded year (up to ``until``)."""
-        records = self._records_until(until)
-        columns = {"year": [r["year"] for r in records]}
-        for key in records[0]["region"]:
-            columns[key] = [r["region"][key] for r in records]
-        return pd.DataFrame(columns)
+        return self.records.region_frame(until)
 
     def flows_frame(self, until: int | None = None) -> pd.DataFrame:
         """Bilateral flows of every recorded year (year, exporter, importer, value), USD."""
-        iso = np.array(self.world.iso3)
-        n = len(iso)
-        frames = [
-            pd.DataFrame({"year": r["year"], "exporter": np.repeat(iso, n),
-                          "importer": np.tile(iso, n), "value": r["flows"].ravel()})
-            for r in self._records_until(until)
-        ]
-        return pd.concat(frames, ignore_index=True)
-
-    def _records_until(self, until: int | None) -> list[dict[str, Any]]:
-        if until is None or self._records[-1]["year"] <= until:
-            return self._records
-        return [r for r in self._records if r["year"] <= until]
+        return self.records.flows_frame(until)
 
     @classmethod
     def shared_reference(cls, scenario: Scenario, *, parameters: Mapping[str, float] | None,
@@ -434,10 +413,10 @@ class GeoModel(mesa.Model):
 
     def _build_blocs(self) -> np.ndarray:
         """Trade-bloc agents from the world's memberships (derived once per world, see
-        `_template`); later entries are scheduled. Returns the pairs that share an agreement in
-        the base year."""
-        for name, kind, members, leader, cet in self._template.blocs:
-            self.blocs[name] = TradeBloc(self, name, kind, members, leader, cet)
+        `template.template_for`); later entries are scheduled. Returns the pairs that share an
+        agreement in the base year."""
+        for name, kind, members, head, cet in self._template.blocs:
+            self.blocs[name] = TradeBloc(self, name, kind, members, head, cet)
         self._scheduled_entries = {y: list(v) for y, v in self._template.scheduled.items()}
         return self._template.agreed
 
@@ -486,8 +465,6 @@ class GeoModel(mesa.Model):
             self.tariff[:, i] += answer  # country i's tariff on each partner's goods
         np.fill_diagonal(self.tariff, 0.0)
 
-    def _leader(self, members: list[str]) -> str:
-        return _leader(self.world, members)
 
     def _set_output_targets(self) -> None:
         """Output targets of this year from the observed GDP paths in force."""
@@ -501,6 +478,10 @@ class GeoModel(mesa.Model):
             now, then = gdp.get((iso, self.year)), gdp.get((iso, self.start))
             if now and then:  # economies without an observation stay on their projection
                 self.output_target[i] = now / then
+
+    def _nominal_gdp(self) -> np.ndarray:
+        """This year's nominal GDP (USD of the numeraire)."""
+        return self.world.gdp * (self.equilibrium.output if self.equilibrium else 1.0)
 
     def _gdp_now(self) -> np.ndarray:
         """This year's real GDP on its exogenous path (base-year USD): what investment effects
@@ -612,86 +593,6 @@ class GeoModel(mesa.Model):
     def _finance_by_home(self, home: str) -> np.ndarray:
         return self.stock[self._template.by_home[home]].sum(axis=(0, 2))
 
-    def _record(self, real_output: np.ndarray, welfare: np.ndarray) -> None:
-        """Record the year: region outcomes now, country outcomes from the kept inputs when
-        first asked for (`_countries_of`; sweeps mostly read the region only)."""
-        w = self.world
-        self._records.append({
-            "year": self.year,
-            "flows": self.flows,
-            "inputs": (self.flows, w.gdp * (self.equilibrium.output if self.equilibrium else 1.0),
-                       real_output, welfare, self.stock),
-            "region": metrics.region_metrics(
-                self.flows, w.is_lac, self.americas, china=self.china, usa=self.usa,
-                real_gdp=real_output, base_gdp=w.gdp,
-            ),
-        })
-
-    def _countries_of(self, record: dict[str, Any]) -> dict[str, np.ndarray]:
-        """A recorded year's country outcomes (computed once, from the year's inputs)."""
-        if "countries" not in record:
-            flows, gdp, real_output, welfare, stock = record.pop("inputs")
-            t = self._template
-            record["countries"] = metrics.country_metrics(
-                flows, china=self.china, usa=self.usa, gdp=gdp,
-                real_gdp_index=real_output, welfare_index=welfare,
-                china_finance=stock[t.by_home["CHN"]].sum(axis=(0, 2)),
-                all_finance=stock.sum(axis=(0, 2)),
-                china_official=stock[t.china_official].sum(axis=(0, 2)),
-            )
-        return record["countries"]
-
-    def _country_frame(self, record: dict[str, Any]) -> pd.DataFrame:
-        iso = np.array(self.world.iso3)
-        data = dict(self._countries_of(record))
-        data["top_export_partner"] = iso[data["top_export_partner"]]
-        data["top_import_partner"] = iso[data["top_import_partner"]]
-        return pd.DataFrame({"year": record["year"], "iso3": iso, **data})
-
-    def _build_graph(self) -> nx.DiGraph:
-        w = self.world
-        graph = nx.DiGraph()
-        for i, iso in enumerate(w.iso3):
-            graph.add_node(iso, name=w.name[i], lon=float(w.lon[i]), lat=float(w.lat[i]),
-                           gdp=float(w.gdp[i]), is_lac=bool(w.is_lac[i]), blocs=[])
-        n = len(w.iso3)
-        for i in range(n):
-            for j in range(n):
-                if i != j:
-                    graph.add_edge(w.iso3[i], w.iso3[j], flow=float(self.flows[i, j]),
-                                   tariff=float(self.tariff[i, j]),
-                                   distance_km=float(w.distance_km[i, j]), shared_blocs=[])
-        self._edge_views = [(graph.edges[w.iso3[i], w.iso3[j]], i, j)
-                            for i in range(n) for j in range(n) if i != j]
-        self._node_views = [graph.nodes[iso] for iso in w.iso3]
-        self._graph = graph
-        self._refresh_bloc_edges()
-        return graph
-
-    def _update_graph(self) -> None:
-        """Rewrite this year's flows, tariffs and GDP on the graph in place."""
-        flows, tariff = self.flows, self.tariff
-        for attrs, i, j in self._edge_views:
-            attrs["flow"] = flows[i, j]
-            attrs["tariff"] = tariff[i, j]
-        gdp = self.world.gdp * self.equilibrium.output
-        for i, attrs in enumerate(self._node_views):
-            attrs["gdp"] = gdp[i]
-
-    def _refresh_bloc_edges(self) -> None:
-        if not hasattr(self, "_edge_views"):
-            return
-        member_of: dict[str, list[str]] = {iso: [] for iso in self.world.iso3}
-        for bloc in self.blocs.values():
-            for iso in bloc.members:
-                member_of[iso].append(bloc.name)
-        for iso, attrs in zip(self.world.iso3, self._node_views, strict=True):
-            attrs["blocs"] = member_of[iso]
-        iso3 = self.world.iso3
-        for attrs, i, j in self._edge_views:
-            attrs["shared_blocs"] = sorted(set(member_of[iso3[i]]) & set(member_of[iso3[j]]))
-
-
 def _balance(us: np.ndarray, china: np.ndarray) -> np.ndarray:
     total = us + china
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -701,101 +602,6 @@ def _balance(us: np.ndarray, china: np.ndarray) -> np.ndarray:
 def _world_for(year: int) -> World:
     """The embedded world of a base year."""
     return load_world(year)
-
-
-def _leader(world: World, members: list[str]) -> str:
-    """A bloc's leader: the US, China or the EU if a member, else its largest economy."""
-    for leader in ("USA", "CHN", "EUU"):
-        if leader in members:
-            return leader
-    known = [m for m in members if m in world.iso3]
-    return max(known, key=lambda c: world.gdp[world.index(c)]) if known else ""
-
-
-@dataclasses.dataclass(frozen=True)
-class _Template:
-    """What every model of one world and horizon starts from, derived once (read-only: models
-    copy what they change)."""
-
-    blocs: tuple[tuple[str, str, dict[str, int], str, float | None], ...]  # name, kind, ...
-    scheduled: dict[int, tuple[tuple[str, str], ...]]  # year -> (iso3, bloc) entering then
-    agreed: np.ndarray  # pairs sharing an agreement in the base year
-    stock: np.ndarray  # base-year stocks, investor × host × sector
-    risk: np.ndarray  # political risk of each host for each investor
-    growth_score: np.ndarray  # winsorised z-score of baseline growth over the region
-    access_weights: np.ndarray  # base-year export shares by destination (no home market)
-    absorption: np.ndarray  # base-year spending of each economy
-    total_flows: float
-    by_home: dict[str, list[int]]  # investors by home economy
-    china_official: list[int]  # Chinese official lenders
-
-
-# World -> {(start, end): template}; an entry lives as long as its world.
-_TEMPLATES: weakref.WeakKeyDictionary[World, dict[tuple[int, int], _Template]] = (
-    weakref.WeakKeyDictionary())
-
-
-def _template(world: World, start: int, end: int) -> _Template:
-    """The template of a world and horizon, built on first use and then shared."""
-    per_world = _TEMPLATES.setdefault(world, {})
-    if (start, end) not in per_world:
-        per_world[(start, end)] = _build_template(world, start, end)
-    return per_world[(start, end)]
-
-
-def _build_template(w: World, start: int, end: int) -> _Template:
-    """Blocs from the world's memberships (only agreements with tariff preferences count, see
-    `policies.trade_agreements`; entries after ``start`` are scheduled up to ``end``), base-year
-    stocks split by each investor's sector mix, and the base-year arrays the yearly work uses."""
-    n = len(w.iso3)
-    blocs, scheduled = [], {}
-    m = trade_agreements(w.memberships, w.base_year)
-    for name, rows in m.groupby("bloc", sort=True):
-        rows = rows[rows["iso3"].isin(w.iso3) & rows["entry_year"].notna()]
-        entries = list(zip(rows["iso3"], rows["entry_year"].astype(int), strict=True))
-        members = {iso: int(year) for iso, year in entries if year <= start}
-        for iso, year in entries:
-            if start < year <= end:
-                scheduled.setdefault(int(year), []).append((iso, name))
-        kind = str(rows["bloc_type"].iloc[0]) if len(rows) else "FTA"
-        cet = None
-        if kind.lower().startswith("customs union") and members:
-            idx = [w.index(c) for c in members]
-            outsiders = np.setdiff1d(np.arange(n), idx)
-            cet = float(np.asarray(w.tariff)[np.ix_(outsiders, idx)].mean())
-        blocs.append((name, kind, members,
-                      _leader(w, list(members) or list(rows["iso3"])), cet))
-    agreed = np.zeros((n, n), dtype=bool)
-    for _, _, members, _, _ in blocs:
-        idx = [w.index(c) for c in members]
-        agreed[np.ix_(idx, idx)] = True
-    stock = np.zeros((len(INVESTOR_PROFILES), n, len(SECTORS)))
-    inv = w.investment
-    for k, prof in enumerate(INVESTOR_PROFILES):
-        rows = inv[(inv["source"] == prof.stock_source) & (inv["kind"] == prof.stock_kind)]
-        for host, value in rows.groupby("host")["value_usd"].sum().items():
-            if host in w.iso3:
-                stock[k, w.index(host)] = value * np.asarray(prof.sector_mix)
-    risk = np.zeros((len(INVESTOR_PROFILES), n))
-    for k, prof in enumerate(INVESTOR_PROFILES):
-        risk[k, [w.index(c) for c in SANCTIONED if c in w.iso3]] = prof.sanction_risk
-        risk[k, [w.index(c) for c in FRAGILE if c in w.iso3]] = 1.0
-    base = metrics.international(w.flows)
-    by_home: dict[str, list[int]] = {}
-    for k, prof in enumerate(INVESTOR_PROFILES):
-        by_home.setdefault(prof.home, []).append(k)
-    arrays = (agreed, stock, risk)
-    for a in arrays:
-        a.setflags(write=False)
-    return _Template(
-        blocs=tuple(blocs), scheduled={y: tuple(v) for y, v in scheduled.items()},
-        agreed=agreed, stock=stock, risk=risk,
-        growth_score=investment.zscore(w.growth, w.is_lac),
-        access_weights=base / base.sum(axis=1, keepdims=True),
-        absorption=w.flows.sum(axis=0), total_flows=w.flows.sum(),
-        by_home=by_home,
-        china_official=[k for k, p in enumerate(INVESTOR_PROFILES)
-                        if p.home == "CHN" and p.stock_kind == "official_finance"])
 
 
 _REFERENCES: OrderedDict[tuple, GeoModel] = OrderedDict()
