@@ -14,3 +14,9 @@ _COMMON = {"deadline": None, "suppress_health_check": [HealthCheck.too_slow,
                                                         HealthCheck.function_scoped_fixture]}
 settings.register_profile("default", max_examples=30, derandomize=True, **_COMMON)
 settings.register_profile("long", max_examples=1200, **_COMMON)
+
+
+def pytest_configure(config) -> None:
+    """Load the chosen profile (`--hypothesis-profile`, else this file's `default`) once the
+    profiles above are registered, whatever order plugins and conftest files load in."""
+    settings.load_profile(config.getoption("hypothesis_profile", None) or "default")
