@@ -821,19 +821,22 @@ def _report_md(world: World, report: Report, iterations: int, sources: Path) -> 
         "|---|---|",
         *[f"| {c} | {dom_share[i]:.3f} |" for i, c in enumerate(world.iso3)],
         "",
-        "## Calibration: targets vs matrix (all LAC; * = among the 20 largest)",
-        "",
-        "| iso3 | indicator | target | model | miss (pp) | ok |",
-        "|---|---|---|---|---|---|",
+        *calibration_md(cal, top, "Calibration: targets vs matrix (all LAC; * = among the 20 "
+                        "largest)", "target"),
     ]
+    return "\n".join(lines) + "\n"
+
+
+def calibration_md(cal: pd.DataFrame, top: list[str], title: str, label: str) -> list[str]:
+    """The build report's calibration table (a `calibration` frame; * marks `top`)."""
+    lines = [f"## {title}", "", f"| iso3 | indicator | {label} | model | miss (pp) | ok |",
+             "|---|---|---|---|---|---|"]
     for t in cal.itertuples():
         star = "*" if t.iso3 in top else ""
         target = f"{'<' if t.bound == '<' else ''}{t.target * 100:.1f}%"
-        lines.append(
-            f"| {t.iso3}{star} | {t.indicator} | {target} | {t.model * 100:.1f}% | "
-            f"{t.miss_pp:.2f} | {'yes' if t.ok else 'NO'} |"
-        )
-    return "\n".join(lines) + "\n"
+        lines.append(f"| {t.iso3}{star} | {t.indicator} | {target} | {t.model * 100:.1f}% | "
+                     f"{t.miss_pp:.2f} | {'yes' if t.ok else 'NO'} |")
+    return lines
 
 
 def write_world(out: Path, eco: pd.DataFrame, growth: list[float], x: np.ndarray,

@@ -36,6 +36,7 @@ from geosim.data.build import (
     _read,
     _tariffs,
     calibration,
+    calibration_md,
     largest_lac,
     write_world,
 )
@@ -263,16 +264,9 @@ def _report_md(world: World, report: Report, sources: Path) -> str:
         *[f"- {c}" for c in report.notes],
         *_agreements_md(world, sources),
         "",
-        "## Calibration: observed 2012 shares (own reports) vs matrix (* = among the 20 "
-        "largest)",
-        "",
-        "| iso3 | indicator | observed | model | miss (pp) | ok |",
-        "|---|---|---|---|---|---|",
+        *calibration_md(cal, top, "Calibration: observed 2012 shares (own reports) vs matrix "
+                        "(* = among the 20 largest)", "observed"),
     ]
-    for t in cal.itertuples():
-        star = "*" if t.iso3 in top else ""
-        lines.append(f"| {t.iso3}{star} | {t.indicator} | {t.target * 100:.1f}% | "
-                     f"{t.model * 100:.1f}% | {t.miss_pp:.2f} | {'yes' if t.ok else 'NO'} |")
     return "\n".join(lines) + "\n"
 
 
