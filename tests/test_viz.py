@@ -257,7 +257,9 @@ def test_money_tariff_and_parameter_levers():
     assert events["us_programme"].budget_bn == 5 and events["us_programme"].investor == "us_public"
     tariff = events["page_us_china_tariff"]
     assert (tariff.change_pp, tariff.reciprocal, tariff.importers) == (50, True, ["USA"])
-    assert parameters == {"china_lending_bn": 10.0, "sigma": 6.0}
+    lending = events["page_china_lending"]
+    assert (lending.investor, lending.budget_bn, lending.year) == ("china_policy_banks", 10.0, 2025)
+    assert parameters == {"sigma": 6.0}
 
 
 def test_controls_match_the_model_keywords():

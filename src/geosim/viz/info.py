@@ -33,8 +33,8 @@ compare with a run at its default value (another tab, or the downloaded CSV).
   members vote and each applicant weighs the offer (below).
 - *US programme, $bn/yr*: US public investment 2025-2035 in renewables, technology and
   transport across the region.
-- *China lending, $bn/yr*: the ordinary yearly lending of Chinese policy banks (default
-  {_default("china_lending_bn")}).
+- *China lending, $bn/yr*: the yearly lending of Chinese policy banks from 2025 (default
+  {_default("china_lending_bn")}, business as usual; another value is a policy).
 - *US-China tariff, ±pp*: in 2025 the US changes its tariff on Chinese goods by this much,
   and China answers in kind.
 - *Trade elasticity σ*: how strongly trade reacts to costs (default {_default("sigma")};

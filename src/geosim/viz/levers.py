@@ -37,7 +37,8 @@ class Levers:
         usmca_year: the year of that application (also moves the scenario's own one).
         us_programme_bn: yearly budget of the US public investment programme 2025-2035 in
             renewables, technology and transport (bn USD; 0: as in the scenario).
-        china_lending_bn: ordinary yearly lending of Chinese policy banks (bn USD).
+        china_lending_bn: yearly lending of Chinese policy banks from 2025 (bn USD; a policy
+            event when it leaves its default, so the baseline keeps business as usual).
         tariff_pp: change of the US tariff on Chinese goods in 2025, matched by China
             (percentage points; 0: none).
         sigma: the trade elasticity σ.
@@ -89,13 +90,18 @@ def apply_levers(scenario: Scenario, levers: Levers) -> tuple[Scenario, dict[str
                       "importers": ["USA"], "exporters": ["CHN"],
                       "change_pp": float(levers.tariff_pp), "reciprocal": True})
 
+    if levers.china_lending_bn != PARAMETERS["china_lending_bn"].default:
+        # a policy from 2025 (an event), so the page's baseline keeps business as usual
+        added.append({"id": "page_china_lending", "type": "investor_budget",
+                      "investor": "china_policy_banks", "year": TARIFF_YEAR,
+                      "budget_bn": float(levers.china_lending_bn)})
+
     if overrides:
         scenario = scenario.with_overrides(overrides)
     if added:
         scenario = _with_events(scenario, added)
-    parameters = {name: float(value) for name, value in
-                  (("china_lending_bn", levers.china_lending_bn), ("sigma", levers.sigma))
-                  if value != PARAMETERS[name].default}
+    parameters = {"sigma": float(levers.sigma)} if levers.sigma != PARAMETERS["sigma"].default \
+        else {}
     return scenario, parameters
 
 
