@@ -96,12 +96,6 @@ def paired_effects(a: Scenario, b: Scenario, seeds: Sequence[int], *,
     return Effects(tuple(seeds), pd.DataFrame(region), pd.DataFrame(countries))
 
 
-def policies_of(a: Scenario, b: Scenario) -> list[str]:
-    """The policies of B that A does not have, named by event id (or type and year)."""
-    own = {repr(e) for e in a.events}
-    return [_name(e) for e in b.events if e.policy and repr(e) not in own]
-
-
 def _name(event) -> str:
     return event.id or f"{event.type}@{event.year}"
 

@@ -298,12 +298,6 @@ class GeoModel(mesa.Model):
         """A permanent change of the countries' output (demand/productivity shock)."""
         self.shock[[self.index(c) for c in countries]] *= 1.0 + change_pct / 100.0
 
-    def set_output(self, targets: Mapping[str, float]) -> None:
-        """This year's nominal output of countries, as factors of the base year (observed GDP
-        paths): the engine's endowments are adjusted until output meets them."""
-        for iso, factor in targets.items():
-            self.output_target[self.index(iso)] = float(factor)
-
     def add_output_path(self, countries: list[str], until: int) -> None:
         """From this year to ``until``, the countries' nominal output follows observed GDP
         (World Bank, current USD, relative to the start year)."""
