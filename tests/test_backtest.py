@@ -164,3 +164,20 @@ def test_backtest_writes_nothing_when_scoring_fails(tmp_path) -> None:
         backtest(tmp_path / "bt", until=2024, worlds=(first, last),
                  simulate=lambda s, **kw: simulate("baseline", seed=0, until=2024))
     assert not (tmp_path / "bt").exists()
+
+
+def test_backtest_param_runs_a_sensitivity_variant(tmp_path, capsys) -> None:
+    """`geosim backtest --param china_lac_trend=0` (docs/validation.md's sensitivity table):
+    without the trend China's simulated share of Chile's exports is lower, and the manifest says
+    which parameters were used."""
+    from geosim.cli import main
+
+    shares = {}
+    for label, extra in (("trend", []), ("none", ["--param", "china_lac_trend=0"])):
+        out = tmp_path / label
+        assert main(["backtest", "--seed", "1", "--until", "2016", "--out", str(out)] + extra) == 0
+        table = pd.read_csv(out / "backtest.csv").set_index(["iso3", "indicator"])
+        shares[label] = table.loc[("CHL", "china_export_share"), "simulated_2023"]
+        used = json.loads((out / "manifest.json").read_text())["parameters"]["china_lac_trend"]
+        assert (used == 0.0) == (label == "none")
+    assert shares["none"] < shares["trend"] - 0.01

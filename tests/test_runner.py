@@ -151,3 +151,30 @@ def test_a_paired_baseline_is_the_runs_reference_reused_with_the_same_tables(mon
     pd.testing.assert_frame_equal(
         later.countries, simulate("baseline", seed=3, parameters=params, world=world).countries,
         check_exact=True)
+
+
+def test_param_overrides_reach_the_model_and_the_manifest(tmp_path):
+    """`--param` changes the run (σ = 3 against the default 5 moves the flows) and is recorded."""
+    args = ["run", "baseline", "--seed", "3", "--until", "2025", "--quiet"]
+    assert main(args + ["--out", str(tmp_path / "d")]) == 0
+    assert main(args + ["--out", str(tmp_path / "s"), "--param", "sigma=3",
+                        "--param", "trend_fade=0.5"]) == 0
+    manifest = json.loads((tmp_path / "s" / "manifest.json").read_text())
+    assert manifest["parameters"]["sigma"] == 3.0 and manifest["parameters"]["trend_fade"] == 0.5
+    default = pd.read_parquet(tmp_path / "d" / "flows.parquet")
+    changed = pd.read_parquet(tmp_path / "s" / "flows.parquet")
+    assert not default["value"].equals(changed["value"])
+
+
+@pytest.mark.parametrize("setting, message", [
+    (["--param", "nonsense=1"], "unknown parameter 'nonsense'"),
+    (["--param", "sigma"], "expected NAME=VALUE, got 'sigma'"),
+    (["--param", "sigma=five"], "parameter 'sigma': expected a number, got 'five'"),
+    (["--param", "sigma=0.5"], "parameter 'sigma' must be > 1, got 0.5"),
+    (["--param", "sigma=4", "--param", "sigma=6"], "--param sigma given twice"),
+])
+def test_bad_param_is_a_user_error_and_writes_nothing(tmp_path, capsys, setting, message):
+    for command in (["run", "baseline", "--until", "2024"], ["backtest", "--until", "2013"]):
+        assert main(command + ["--out", str(tmp_path / "x")] + setting) == 2
+        assert message in capsys.readouterr().err
+        assert not (tmp_path / "x").exists()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -38,8 +38,10 @@ def run(
     until: int | None = None,
     out: str | Path | None = None,
     progress: bool = False,
+    parameters: Mapping[str, float] | None = None,
 ) -> tuple[Path, Simulation]:
     """Simulate a scenario and write its run directory; return the directory and the results.
+    ``parameters`` override the parameter table (over the scenario's own).
 
     Raises:
         ScenarioError: a bad scenario, or one the engine cannot solve (naming the scenario).
@@ -49,7 +51,7 @@ def run(
     if out:
         check_out(out, "run")
     try:
-        sim = simulate(spec, seed=seed, until=until, progress=progress)
+        sim = simulate(spec, seed=seed, until=until, progress=progress, parameters=parameters)
     except (ConvergenceError, TradeDataError) as exc:
         raise ScenarioError(f"{spec.path or spec.name}: scenario '{spec.name}' (seed {seed}) "
                             f"cannot be simulated: the trade model failed: {exc}") from None
@@ -116,7 +118,8 @@ def observed_worlds() -> tuple[World, World]:
 
 def backtest(out: str | Path, *, seed: int = 0, until: int | None = None,
              scenario: str | Path = BACKTEST_SCENARIO, simulate: Callable | None = None,
-             worlds: tuple | None = None) -> tuple[pd.DataFrame, pd.DataFrame, list[str], int]:
+             worlds: tuple | None = None, parameters: Mapping[str, float] | None = None
+             ) -> tuple[pd.DataFrame, pd.DataFrame, list[str], int]:
     """Simulate, score and write the back-test folder; nothing is written if any step fails.
 
     Args:
@@ -125,13 +128,15 @@ def backtest(out: str | Path, *, seed: int = 0, until: int | None = None,
         scenario: the historical scenario (name or path).
         simulate: the simulation function (default `geosim.runner.simulate`; tests inject one).
         worlds: the observed (2012, 2023) worlds (default the shipped ones).
+        parameters: overrides of the parameter table (a sensitivity run).
 
     Returns:
         The skill table, its summary over the scored economies, those economies, and the
         simulated year scored.
     """
     first, last = worlds if worlds is not None else observed_worlds()
-    sim = (simulate or runner.simulate)(scenario, seed=seed, until=until, world=first)
+    sim = (simulate or runner.simulate)(scenario, seed=seed, until=until, world=first,
+                                        parameters=parameters)
     year = int(sim.countries["year"].max())
     economies = [c for c in first.lac if c in last.iso3]
     table = skill_table(sim.countries, first, last, economies, year=year)

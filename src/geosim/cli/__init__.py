@@ -76,6 +76,38 @@ def positive_float(text: str) -> float:
     return value
 
 
+def parameter_setting(text: str) -> tuple[str, float]:
+    """A parameter override NAME=VALUE (the value a number; the name is checked against the
+    parameter table when the run starts)."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"parameter '{name.strip()}': expected a number, got {value!r}") from None
+    return name.strip(), number
+
+
+def add_parameter_option(parser: argparse.ArgumentParser) -> None:
+    """`--param NAME=VALUE`, repeatable: override entries of the parameter table."""
+    parser.add_argument("--param", type=parameter_setting, action="append", default=[],
+                        metavar="NAME=VALUE",
+                        help="override a parameter of the model (repeatable; the table is in "
+                        "docs/model.md)")
+
+
+def parameter_overrides(settings: list[tuple[str, float]]) -> dict[str, float]:
+    """The overrides of repeated --param options; a name given twice is an error."""
+    overrides: dict[str, float] = {}
+    for name, value in settings:
+        if name in overrides:
+            raise UserError(f"--param {name} given twice")
+        overrides[name] = value
+    return overrides
+
+
 def _user_errors() -> tuple[type[Exception], ...]:
     """Library errors that describe bad input (file, field, value): exit code 2, no traceback."""
     from geosim.parameters import ParameterError

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geosim.cli import seed, year
+from geosim.cli import add_parameter_option, parameter_overrides, seed, year
 
 DEFAULT_OUT = Path("results") / "backtest"
 
@@ -27,6 +27,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--until", type=year, default=None,
                    help="last year to simulate (a short check; scores that year against 2023)")
+    add_parameter_option(p)
     p.set_defaults(handler=handle)
 
 
@@ -48,7 +49,8 @@ def handle(args: argparse.Namespace) -> int:
 
     worlds = observed_worlds()
     _, summary, scored, year = backtest(args.out, seed=args.seed, until=args.until,
-                                        worlds=worlds)
+                                        worlds=worlds,
+                                        parameters=parameter_overrides(args.param))
     print(format_summary(summary, scored, year, worlds[1].base_year))
     print(f"results written to {args.out}")
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from geosim.cli import seed, year
+from geosim.cli import add_parameter_option, parameter_overrides, seed, year
 from geosim.cli.tables import print_summary
 
 
@@ -20,6 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="output folder (default results/<scenario>/<run-id>/); must be new, "
                    "empty or a previous geosim run, which is replaced")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    add_parameter_option(p)
     p.set_defaults(handler=handle)
 
 
@@ -28,7 +29,7 @@ def handle(args: argparse.Namespace) -> int:
     from geosim.reports import run
 
     out, sim = run(args.scenario, seed=args.seed, until=args.until, out=args.out,
-                   progress=not args.quiet)
+                   progress=not args.quiet, parameters=parameter_overrides(args.param))
     if not args.quiet:
         print_summary(sim)
     print(f"results written to {out}")
