@@ -173,6 +173,17 @@ def test_list_prints_every_scenario(capsys):
         assert status in lines[name], (name, status)
 
 
+def test_list_parameters_prints_each_with_its_default_and_range(capsys):
+    from geosim.parameters import PARAMETERS
+
+    assert main(["list", "--parameters"]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert set(lines) == set(PARAMETERS)
+    for name, p in PARAMETERS.items():
+        assert lines[name].split()[1] == f"{p.default:g}"
+        assert f"[{p.low:g}, {p.high:g}]" in lines[name]
+
+
 def test_docs_print_the_current_parameter_and_event_tables():
     from geosim.parameters import table_markdown
     from geosim.policies import events_markdown

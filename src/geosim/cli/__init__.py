@@ -94,8 +94,8 @@ def add_parameter_option(parser: argparse.ArgumentParser) -> None:
     """`--param NAME=VALUE`, repeatable: override entries of the parameter table."""
     parser.add_argument("--param", type=parameter_setting, action="append", default=[],
                         metavar="NAME=VALUE",
-                        help="override a parameter of the model (repeatable; the table is in "
-                        "docs/model.md)")
+                        help="override a parameter of the model (repeatable; `geosim list "
+                        "--parameters` shows them)")
 
 
 def parameter_overrides(settings: list[tuple[str, float]]) -> dict[str, float]:
