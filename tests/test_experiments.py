@@ -197,7 +197,10 @@ def test_unknown_sweep_name_is_a_user_error(capsys):
     assert "no_such_sweep: no such sweep file" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("name", ["pivot_sensitivity", "accession_grid"])
+SHIPPED_SWEEPS = sorted(p.stem for p in (ROOT / "experiments").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", SHIPPED_SWEEPS)
 def test_shipped_sweeps_are_valid_and_sized_to_run(name):
     from geosim.experiments import prepare
 
@@ -206,11 +209,27 @@ def test_shipped_sweeps_are_valid_and_sized_to_run(name):
     total = design_size(spec) * spec.replications
     # pivot_sensitivity is research-scale (N = 2048, first-order and total indices): no more
     # runs than the N = 1024 second-order design the sweep benchmark holds to 15 minutes
-    assert 20 <= total <= (32_768 if name == "pivot_sensitivity" else 2048)
+    assert 20 <= total <= (32_768 if name == "pivot_sensitivity" else 4096)
     if name == "pivot_sensitivity":
         assert spec.sampler == "sobol" and set(spec.parameter_names) >= {
             "sigma", "beta_rta", "kappa", "gamma", "events.usmca_accession.year",
             "events.us_programme.budget_bn", "events.china_response.factor"}
+
+
+def test_baseline_trend_sweep_draws_the_trend_from_its_estimate():
+    """The trend's distribution is the shipped PPML estimate and its SE, truncated at the
+    parameter table's ± 2 SE range."""
+    from geosim.parameters import PARAMETERS
+
+    spec = load_sweep(ROOT / "experiments" / "baseline_trend.yaml")
+    trend = next(p for p in spec.parameters if p.name == "china_lac_trend")
+    estimate = pd.read_csv(ROOT / "src/geosim/data/sources/history/china_lac_trend.csv")
+    pooled = estimate.set_index("spec").loc["pooled"]
+    assert trend.distribution == "normal"
+    assert trend.mean == pytest.approx(pooled["estimate"], abs=5e-5)
+    assert trend.sd == pytest.approx(pooled["se"], abs=5e-5)
+    table = PARAMETERS["china_lac_trend"]
+    assert (trend.low, trend.high) == (table.low, table.high)
 
 
 # --------------------------------------------------------------------------- analysis

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 CHINA_COLOR = "#c0392b"
 ACCENT_COLOR = "#1f4e9c"
@@ -114,6 +115,7 @@ def fan(series: pd.DataFrame, ax: Axes | None = None, scale: float = 100.0,
     ax.fill_between(q.index, q[0.25], q[0.75], color=color, alpha=0.3, lw=0, label="25-75 %")
     ax.plot(q.index, q[0.5], color=color, lw=2, label="median")
     ax.set_xlabel("year")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # no 2022.5
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, frameon=False)
     return ax
