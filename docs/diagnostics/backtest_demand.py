@@ -44,7 +44,7 @@ def main() -> None:
     print("| variant | China exp. | US exp. | China imp. | US imp. |\n|---|---:|---:|---:|---:|")
     for label, codes in VARIANTS.items():
         model._REFERENCES.clear()  # business-as-usual references are cached by parameters only
-        with mock.patch("geosim.model.observed_gdp", return_value=world_like(codes)):
+        with mock.patch("geosim.drivers.observed_gdp", return_value=world_like(codes)):
             sim = runner.simulate(BACKTEST_SCENARIO, seed=1, world=first)
         summary = skill_summary(skill_table(sim.countries, first, last, economies), scored)
         cells = " | ".join(f"{v:.1f}" for v in summary["model_mae_pp"])

@@ -3,7 +3,8 @@
 Owns the yearly state (endowments, investment stocks, alignment), the levers policies pull and
 the business-as-usual reference that investment effects are measured against. Tariffs and
 agreements live in `geosim.agreements`, the choice model and effects of investment in
-`geosim.investment`, the trade graph in `geosim.graph`, the record of outcomes in
+`geosim.investment`, observed output paths and the China × Latin America trend in
+`geosim.drivers`, the trade graph in `geosim.graph`, the record of outcomes in
 `geosim.records`, what every model of a world starts from in `geosim.template`.
 """
 
@@ -19,10 +20,10 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from geosim import investment, metrics, trade
+from geosim import drivers, investment, metrics, trade
 from geosim.agents import Country, Investor, Programme, TradeBloc
 from geosim.agreements import AgreementState
-from geosim.data import World, load_world, observed_gdp
+from geosim.data import World, load_world
 from geosim.graph import TradeGraph
 from geosim.investment import INVESTOR_PROFILES, PRODUCTIVE, TIED, TRANSPORT
 from geosim.parameters import resolve
@@ -33,8 +34,6 @@ from geosim.template import leader, template_for
 
 # Alignment target: weight of trade ties (the rest is finance ties). Model assumption.
 TRADE_WEIGHT_IN_ALIGNMENT = 0.7
-# Observed output paths (gdp_path events) are met to this relative tolerance.
-OUTPUT_PATH_TOL = 1e-9
 # Business-as-usual reference models kept per process (a sweep's runs share them).
 REFERENCE_CACHE_SIZE = 8
 
@@ -90,8 +89,8 @@ class GeoModel(mesa.Model):
         # Endowment and trade-cost state relative to the base year.
         self.growth_index = np.ones(n)
         self.output_adjustment = np.ones(n)  # what meets an observed output path
+        self.output_paths = drivers.OutputPaths(w, self.start)
         self.output_target: dict[int, float] = {}  # index -> nominal output factor this year
-        self._output_paths: list[tuple[list[int], int]] = []  # (countries, last year)
         self.shock = np.ones(n)
         self.screening = np.zeros((n, n))  # share blocked, host × source home
         self.price = np.ones(n)
@@ -143,7 +142,7 @@ class GeoModel(mesa.Model):
             self.join(self.blocs[bloc], iso, None)
         for event in self._events.get(self.year, []):
             event.apply(self)
-        self._set_output_targets()
+        self.output_target = self.output_paths.targets(self.year)
         self._decide_applications()  # 2. applications, tariff responses
         self._answer_tariff_increases(np.maximum(self.tariff - tariff_before, 0.0))
         self._scoring = self._common_scores()  # 3. investment (shared terms fixed meanwhile)
@@ -301,7 +300,7 @@ class GeoModel(mesa.Model):
     def add_output_path(self, countries: list[str], until: int) -> None:
         """From this year to ``until``, the countries' nominal output follows observed GDP
         (World Bank, current USD, relative to the start year)."""
-        self._output_paths.append(([self.index(c) for c in countries], until))
+        self.output_paths.add([self.index(c) for c in countries], until)
 
     # -- what agents ask of the model ------------------------------------------------------
 
@@ -460,19 +459,6 @@ class GeoModel(mesa.Model):
         np.fill_diagonal(self.tariff, 0.0)
 
 
-    def _set_output_targets(self) -> None:
-        """Output targets of this year from the observed GDP paths in force."""
-        self.output_target = {}
-        active = [i for idx, until in self._output_paths if self.year <= until for i in idx]
-        if not active:
-            return
-        gdp = observed_gdp()
-        for i in active:
-            iso = self.world.iso3[i]
-            now, then = gdp.get((iso, self.year)), gdp.get((iso, self.start))
-            if now and then:  # economies without an observation stay on their projection
-                self.output_target[i] = now / then
-
     def _nominal_gdp(self) -> np.ndarray:
         """This year's nominal GDP (USD of the numeraire)."""
         return self.world.gdp * (self.equilibrium.output if self.equilibrium else 1.0)
@@ -487,7 +473,7 @@ class GeoModel(mesa.Model):
         p = self.params
         sigma = p["sigma"]
         cost = self.agreements.cost_factor(self.year, sigma)
-        cost *= self._trend_factor()
+        cost *= drivers.trend_factor(self.world, self.china, p, self.year - self.start)
         gdp = self._gdp_now()
         extra = self.stock - self.bau_stock()
         infra = investment.infrastructure_factor(extra[:, :, TRANSPORT].sum(axis=(0, 2)), gdp,
@@ -515,22 +501,6 @@ class GeoModel(mesa.Model):
         demand = eq.imr ** (sigma - 1.0) * eq.expenditure / world
         return (weights * cost ** (1.0 - sigma)) @ demand
 
-    def _trend_factor(self) -> np.ndarray:
-        """China × Latin America trade-cost trend since the base year: t̂ = exp(−T/(σ−1)) on
-        China <-> Latin America pairs, T the sum of the yearly rates: `china_lac_trend` in the
-        first year after the base year, then fading by `trend_fade` a year. The same rule holds
-        whatever the base year (the forecast origin: 2023 for projections, 2012 for the
-        back-test), so the back-test uses nothing the projection would not."""
-        p = self.params
-        factor = np.ones((len(self.world.iso3), len(self.world.iso3)))
-        total = sum(p["china_lac_trend"] * p["trend_fade"] ** k
-                    for k in range(self.year - self.start))
-        if total:
-            change = np.exp(-total / (p["sigma"] - 1.0))
-            factor[self.china, self.world.is_lac] = change
-            factor[self.world.is_lac, self.china] = change
-        return factor
-
     def _endowment(self) -> np.ndarray:
         """Output quantity change q̂: growth × productivity from investment × shocks."""
         extra = (self.stock - self.bau_stock())[:, :, PRODUCTIVE].sum(axis=(0, 2))
@@ -548,20 +518,10 @@ class GeoModel(mesa.Model):
         nominal output meets them. A failure names the scenario and this year's events."""
         try:
             eq = self._solve(cost, endowment)
-            targets = self.output_target
-            if targets:
-                idx = np.array(list(targets))
-                goal = np.array([targets[i] for i in idx])
-                power = self.params["sigma"] / (self.params["sigma"] - 1.0)
-                for _ in range(50):
-                    miss = goal / eq.output[idx]
-                    if np.abs(miss - 1.0).max() < OUTPUT_PATH_TOL:
-                        break
-                    adjust = np.ones(len(endowment))
-                    adjust[idx] = miss**power
-                    self.output_adjustment *= adjust
-                    endowment = endowment * adjust
-                    eq = self._solve(cost, endowment, eq.price)
+            eq, applied = drivers.meet_output_targets(
+                lambda q, warm: self._solve(cost, q, warm.price), eq, endowment,
+                self.output_target, self.params["sigma"])
+            self.output_adjustment *= applied
             return eq
         except trade.ConvergenceError as exc:
             spec = self.scenario_spec

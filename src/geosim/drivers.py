@@ -1,0 +1,95 @@
+"""What moves a simulated world besides policies and agents: observed output paths (`gdp_path`
+events: World Bank GDP in current USD) and the China × Latin America trade-cost trend estimated
+on 2000-2012 (`geosim.estimation`). Pure numpy; `GeoModel` asks for this year's values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from geosim.data import World, observed_gdp
+from geosim.trade import Equilibrium
+
+# Observed output paths are met to this relative tolerance.
+OUTPUT_PATH_TOL = 1e-9
+OUTPUT_PATH_ROUNDS = 50
+
+
+def trend_factor(world: World, china: int, params: Mapping[str, float],
+                 years_since_base: int) -> np.ndarray:
+    """Trade-cost change factors t̂ of the China × Latin America trend since the base year:
+    exp(−T/(σ−1)) on China <-> Latin America pairs, 1 elsewhere. T is the sum of the yearly
+    rates: `china_lac_trend` in the first year after the base year, then fading by
+    `trend_fade` a year. The rule is the same whatever the base year (the forecast origin: 2023
+    for projections, 2012 for the back-test), so the back-test uses nothing a projection would
+    not."""
+    n = len(world.iso3)
+    factor = np.ones((n, n))
+    total = sum(params["china_lac_trend"] * params["trend_fade"] ** k
+                for k in range(years_since_base))
+    if total:
+        change = np.exp(-total / (params["sigma"] - 1.0))
+        factor[china, world.is_lac] = change
+        factor[world.is_lac, china] = change
+    return factor
+
+
+class OutputPaths:
+    """The observed output paths in force: which economies follow World Bank GDP, until when."""
+
+    def __init__(self, world: World, start: int):
+        self.world, self.start = world, start
+        self._paths: list[tuple[list[int], int]] = []  # (economy indices, last year)
+
+    def add(self, economies: list[int], until: int) -> None:
+        """From now to ``until``, the economies' nominal output follows observed GDP."""
+        self._paths.append((economies, until))
+
+    def targets(self, year: int) -> dict[int, float]:
+        """Nominal output of ``year`` relative to the start year, by economy index, for the
+        economies on a path; an economy without an observation stays on its projection."""
+        active = [i for idx, until in self._paths if year <= until for i in idx]
+        if not active:
+            return {}
+        gdp = observed_gdp()
+        targets = {}
+        for i in active:
+            iso = self.world.iso3[i]
+            now, then = gdp.get((iso, year)), gdp.get((iso, self.start))
+            if now and then:
+                targets[i] = now / then
+        return targets
+
+
+def meet_output_targets(solve: Callable[[np.ndarray, Equilibrium], Equilibrium],
+                        eq: Equilibrium, endowment: np.ndarray, targets: Mapping[int, float],
+                        sigma: float) -> tuple[Equilibrium, np.ndarray]:
+    """Adjust endowments until nominal output meets the targets.
+
+    Args:
+        solve: the year's equilibrium for an endowment, warm-started from an equilibrium.
+        eq: the equilibrium at ``endowment``.
+        targets: nominal output factor by economy index.
+        sigma: the trade elasticity; a quantity change q̂ moves nominal output by q̂^((σ−1)/σ).
+
+    Returns:
+        The equilibrium meeting the targets and the endowment factor applied (1 where no target).
+    """
+    applied = np.ones(len(endowment))
+    if not targets:
+        return eq, applied
+    idx = np.array(list(targets))
+    goal = np.array([targets[i] for i in idx])
+    power = sigma / (sigma - 1.0)
+    for _ in range(OUTPUT_PATH_ROUNDS):
+        miss = goal / eq.output[idx]
+        if np.abs(miss - 1.0).max() < OUTPUT_PATH_TOL:
+            break
+        adjust = np.ones(len(endowment))
+        adjust[idx] = miss**power
+        applied *= adjust
+        endowment = endowment * adjust
+        eq = solve(endowment, eq)
+    return eq, applied
