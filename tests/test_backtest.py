@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -153,6 +154,10 @@ def test_backtest_command_runs_2012_to_2023_and_writes_run_files_score_and_plot(
     china = summary.loc["china_export_share"]
     assert china["model_mae_pp"] < china["persistence_mae_pp"]
     assert summary.loc["us_export_share", "persistence_mae_pp"] == pytest.approx(7.08, abs=0.01)
+    # docs/validation.md and the README quote this run: its summary table must still be true
+    fresh = skill_markdown(table, skill_summary(table, scored)).split("\n\n")[0]
+    doc = (Path(__file__).parents[1] / "docs" / "validation.md").read_text()
+    assert fresh in doc, f"docs/validation.md: the skill summary is out of date; now\n{fresh}"
 
 
 def test_backtest_writes_nothing_when_scoring_fails(tmp_path) -> None:
