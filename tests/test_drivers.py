@@ -68,3 +68,21 @@ def test_the_history_scenario_meets_world_bank_gdp_every_year():
             assert r.gdp == pytest.approx(gdp[(r.iso3, r.year)], rel=1e-6), (r.iso3, r.year)
             checked += 1
     assert checked >= 4 * 40
+
+
+def test_demand_diagnostic_rescales_only_the_chosen_paths():
+    """docs/diagnostics/backtest_demand.py (quoted in docs/validation.md): the chosen economies'
+    GDP grows like the world's, the others keep theirs, and it patches what the model reads."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "docs" / "diagnostics" / "backtest_demand.py"
+    spec = importlib.util.spec_from_file_location("backtest_demand", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    gdp = observed_gdp()
+    world = {y: sum(v for (_, yy), v in gdp.items() if yy == y) for y in (2012, 2023)}
+    like = module.world_like(("USA",))
+    assert like[("USA", 2023)] / like[("USA", 2012)] == pytest.approx(world[2023] / world[2012])
+    assert like[("CHN", 2023)] == gdp[("CHN", 2023)]
+    assert hasattr(drivers, "observed_gdp")  # the name the diagnostic patches
