@@ -178,3 +178,33 @@ def test_bad_param_is_a_user_error_and_writes_nothing(tmp_path, capsys, setting,
         assert main(command + ["--out", str(tmp_path / "x")] + setting) == 2
         assert message in capsys.readouterr().err
         assert not (tmp_path / "x").exists()
+
+
+def test_compare_param_reaches_both_sides(tmp_path, capsys):
+    """`compare --seeds --param`: both scenarios run under the override. With γ = 0.3 the
+    pivot's effect on the region's China share differs from the default's (γ = 0)."""
+    effects = {}
+    for label, extra in (("default", []), ("gamma", ["--param", "gamma=0.3"])):
+        out = tmp_path / label
+        assert main(["compare", "baseline", "pivot", "--seeds", "1", "--out", str(out)]
+                    + extra) == 0
+        region = pd.read_csv(out / "effects_region.csv").set_index("outcome")
+        effects[label] = region.loc["china_trade_share", "mean"]
+    assert effects["gamma"] > effects["default"] + 0.1
+
+
+def test_compare_param_without_simulated_runs_is_a_user_error(runs, tmp_path, capsys):
+    out = tmp_path / "c"
+    assert main(["compare", str(runs["base"]), str(runs["a"]), "--param", "gamma=0.1",
+                 "--out", str(out)]) == 2
+    assert "--param changes the runs a comparison makes" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_param_outside_the_documented_range_is_taken_with_a_note(tmp_path, capsys):
+    assert main(["run", "baseline", "--until", "2024", "--quiet", "--out", str(tmp_path / "r"),
+                 "--param", "china_lac_trend=0"]) == 0
+    assert ("note: --param china_lac_trend=0 is outside its documented range 0.0324..0.0782"
+            in capsys.readouterr().err)
+    manifest = json.loads((tmp_path / "r" / "manifest.json").read_text())
+    assert manifest["parameters"]["china_lac_trend"] == 0.0

@@ -99,12 +99,20 @@ def add_parameter_option(parser: argparse.ArgumentParser) -> None:
 
 
 def parameter_overrides(settings: list[tuple[str, float]]) -> dict[str, float]:
-    """The overrides of repeated --param options; a name given twice is an error."""
+    """The overrides of repeated --param options; a name given twice is an error. A value
+    outside the parameter's documented range is taken (an explicit choice, as a sensitivity run
+    needs) with a note on stderr; names and hard limits are checked when the run starts."""
+    from geosim.parameters import PARAMETERS
+
     overrides: dict[str, float] = {}
     for name, value in settings:
         if name in overrides:
             raise UserError(f"--param {name} given twice")
         overrides[name] = value
+        p = PARAMETERS.get(name)
+        if p is not None and not p.low <= value <= p.high:
+            print(f"note: --param {name}={value:g} is outside its documented range "
+                  f"{p.low:g}..{p.high:g} ({p.unit})", file=sys.stderr)
     return overrides
 
 

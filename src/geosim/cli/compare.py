@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geosim.cli import seed
+from geosim.cli import UserError, add_parameter_option, parameter_overrides, seed
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="Shapley decomposition of B's effect into its policies (2^k runs per seed)")
     p.add_argument("--out", default=None,
                    help="output folder (default results/<B>_vs_<A>/, e.g. pivot_vs_baseline)")
+    add_parameter_option(p)  # over both sides' parameters, for the runs --seeds makes
     p.set_defaults(handler=handle)
 
 
@@ -40,18 +41,24 @@ def handle(args: argparse.Namespace) -> int:
     if not runs and args.seeds is None and not args.decompose:
         read_run(b_dir if a_dir.is_dir() else a_dir)  # the usual "not a run directory" error
     a_in, b_in = comparison_input(args.run_a), comparison_input(args.run_b)
+    overrides = parameter_overrides(args.param)
+    if overrides and args.seeds is None and not args.decompose:
+        raise UserError("--param changes the runs a comparison makes: add --seeds (or "
+                        "--decompose); finished run directories keep their own parameters")
+    params_a = {**(a_in.parameters or {}), **overrides} or None
+    params_b = {**(b_in.parameters or {}), **overrides} or None
     out = Path(args.out) if args.out else (
         Path("results") / f"{slug(b_in.name)}_vs_{slug(a_in.name)}")
     tables = {}
     seeds = args.seeds or sorted({a_in.seed, b_in.seed})
     if args.seeds is not None or args.decompose:
         effects = paired_effects(a_in.scenario, b_in.scenario, seeds,
-                                 parameters_a=a_in.parameters, parameters_b=b_in.parameters)
+                                 parameters_a=params_a, parameters_b=params_b)
         tables = {"effects_region.csv": effects.region,
                   "effects_countries.csv": effects.countries}
         if args.decompose:
             tables["decomposition.csv"] = shapley(a_in.scenario, b_in.scenario, seeds,
-                                                  parameters=b_in.parameters)
+                                                  parameters=params_b)
     if runs:
         a, b = read_run(a_dir), read_run(b_dir)
         per_country, region = write_comparison(a, b, out, tables)
