@@ -121,9 +121,19 @@ def sort_by(page, column: int, descending: bool = False) -> list[list[str]]:
 
 
 def choose(page, label: str, option) -> None:
-    """Pick `option` (text or pattern) in the select labelled `label`."""
-    page.locator(".v-select__slot", has=page.get_by_label(label)).click()
-    page.get_by_role("option", name=option).click()
+    """Pick `option` (text or pattern) in the select labelled `label`. A click that lands while
+    the page re-renders (a loaded machine) opens no menu: close whatever opened and try again."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    target = page.get_by_role("option", name=option)
+    for _ in range(5):
+        page.locator(".v-select__slot", has=page.get_by_label(label)).click()
+        try:
+            target.wait_for(state="visible", timeout=4000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    target.click()
 
 
 def on_screen(page, locator) -> bool:
