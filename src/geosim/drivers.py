@@ -42,6 +42,7 @@ class OutputPaths:
     def __init__(self, world: World, start: int):
         self.world, self.start = world, start
         self._paths: list[tuple[list[int], int]] = []  # (economy indices, last year)
+        self._gdp: dict[tuple[str, int], float] | None = None  # read once, when first needed
 
     def add(self, economies: list[int], until: int) -> None:
         """From now to ``until``, the economies' nominal output follows observed GDP."""
@@ -53,7 +54,9 @@ class OutputPaths:
         active = [i for idx, until in self._paths if year <= until for i in idx]
         if not active:
             return {}
-        gdp = observed_gdp()
+        if self._gdp is None:
+            self._gdp = observed_gdp()
+        gdp = self._gdp
         targets = {}
         for i in active:
             iso = self.world.iso3[i]
