@@ -1,0 +1,233 @@
+"""Specification of the multi-sector engine (geosim.trade.solver, Caliendo–Parro 2015).
+
+The one-sector engine is its special case (stored results of the engine it replaced); closed
+forms (Costinot–Rodríguez-Clare welfare without inputs), identities (trade balance, income,
+factor markets), the analytic Jacobian against finite differences, path independence, and the
+published NAFTA table.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from geosim.trade import (
+    ConvergenceError,
+    Economy,
+    Shock,
+    TradeDataError,
+    cp2015,
+    solve,
+    solve_sectors,
+)
+from geosim.trade.solver import Market
+
+NESTING = Path(__file__).parent / "data" / "engine_nesting"
+
+
+def _stored_cases():
+    spec = importlib.util.spec_from_file_location("make_baseline", NESTING / "make_baseline.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BASELINE = _stored_cases()
+
+
+@pytest.mark.parametrize("case", list(BASELINE.cases()), ids=lambda c: c[0])
+def test_one_sector_case_reproduces_the_engine_it_replaced(case):
+    """J = 1, no inputs, no tariff revenue, θ = σ − 1: the results of main 6895ad3 to 1e-9."""
+    name, flows, sigma, cost, endowment, options = case
+    stored = np.load(NESTING / "one_sector_baseline.npz")
+    eq = solve(flows, sigma, cost, endowment, tol=1e-13, **options)
+    for field in BASELINE.FIELDS:
+        np.testing.assert_allclose(getattr(eq, field), stored[f"{name}.{field}"], rtol=1e-9,
+                                   err_msg=f"{name}.{field}")
+
+
+def random_economy(n: int = 7, sectors: int = 4, seed: int = 0, *, io: bool = True,
+                   tariffs: bool = True, deficits: bool = True) -> Economy:
+    """A random economy that is its own equilibrium (solved once from random data, rebased)."""
+    rng = np.random.default_rng(seed)
+    flows = rng.lognormal(0.0, 1.0, (sectors, n, n))
+    flows += np.eye(n)[None] * rng.uniform(3, 10, (sectors, 1, n)) * n
+    beta = rng.uniform(0.3, 0.8, (n, sectors)) if io else np.ones((n, sectors))
+    coefficients = rng.dirichlet(np.ones(sectors), (n, sectors)).transpose(0, 2, 1)
+    g = coefficients * (1.0 - beta)[:, None, :] if io else None
+    tau = rng.uniform(0.0, 0.25, (sectors, n, n)) * (1 - np.eye(n))[None] if tariffs else None
+    alpha = rng.dirichlet(np.ones(sectors), n)
+    wl = flows.sum(axis=(0, 2)) * rng.uniform(0.4, 0.6, n)
+    deficit = rng.normal(0.0, 0.05, n) * wl if deficits else np.zeros(n)
+    deficit -= deficit.mean()
+    raw = Economy.build(flows, rng.uniform(2.0, 9.0, sectors), tariff=tau, va_share=beta, io=g,
+                        final_share=alpha, factor_income=wl, deficit=deficit)
+    return solve_sectors(raw, tol=1e-13).rebased()
+
+
+def test_identical_sectors_add_up_to_the_one_sector_engine():
+    """Sectors that are scaled copies of one world (same θ, no inputs) move like it."""
+    flows = BASELINE.cases()
+    _, x, sigma, cost, endowment, _ = next(c for c in flows if c[0] == "random_2")
+    split = np.array([0.5, 0.3, 0.2])
+    economy = Economy.build(split[:, None, None] * x, sigma - 1.0)
+    eq = solve_sectors(economy, Shock(cost_factor=np.broadcast_to(cost, (3, *cost.shape)),
+                                      endowment=endowment), tol=1e-13)
+    one = solve(x, sigma, cost, endowment, tol=1e-13)
+    np.testing.assert_allclose(eq.wage, one.price, rtol=1e-10)
+    np.testing.assert_allclose(eq.flows.sum(axis=0), one.flows, rtol=1e-10)
+    np.testing.assert_allclose(eq.welfare, one.welfare, rtol=1e-10)
+
+
+def test_no_shock_returns_the_baseline():
+    economy = random_economy(seed=1)
+    eq = solve_sectors(economy, tol=1e-13)
+    np.testing.assert_allclose(eq.wage, 1.0, atol=1e-12)
+    np.testing.assert_allclose(eq.flows, economy.flows, rtol=1e-10)
+    np.testing.assert_allclose(eq.welfare, 1.0, atol=1e-12)
+    np.testing.assert_allclose(eq.welfare_decomposed, 0.0, atol=1e-10)
+
+
+@pytest.mark.parametrize("imbalance", ["world_share", "zero", "output_ratio"])
+def test_equilibrium_identities_hold_after_a_tariff_war(imbalance):
+    economy = random_economy(seed=2)
+    n, sectors = economy.shape
+    rng = np.random.default_rng(3)
+    new_tariff = economy.tariff + rng.uniform(0.0, 0.3, economy.tariff.shape) * (1 - np.eye(n))
+    eq = solve_sectors(economy, Shock(tariff=new_tariff), imbalance=imbalance, tol=1e-12)
+    revenue = (new_tariff * eq.flows).sum(axis=(0, 1))
+    # income: factor income + tariff revenue + deficit; expenditure: inputs + final demand
+    np.testing.assert_allclose(eq.income, eq.factor_income + revenue + eq.deficit, rtol=1e-12)
+    demand = np.einsum("njk,nk->nj", economy.io, eq.output) + economy.final_share * eq.income[
+        :, None]
+    np.testing.assert_allclose(eq.expenditure, demand, rtol=1e-10)
+    # imports minus exports at producer prices = the deficit
+    imports, exports = eq.flows.sum(axis=(0, 1)), eq.flows.sum(axis=(0, 2))
+    if imbalance != "output_ratio":  # there markets clear in shares (world spending drifts)
+        np.testing.assert_allclose(imports - exports, eq.deficit,
+                                   atol=1e-9 * eq.factor_income.max())
+        np.testing.assert_allclose((economy.va_share * eq.output).sum(axis=1), eq.factor_income,
+                                   rtol=1e-10)
+    if imbalance == "zero":
+        np.testing.assert_allclose(eq.deficit, 0.0, atol=1e-12)
+
+
+def test_welfare_without_inputs_follows_the_multi_sector_acr_formula():
+    """No inputs, no tariffs, balanced trade: Ŵ_n = Π_j π̂_jnn^(−α_nj/θ_j)
+    (Costinot & Rodríguez-Clare 2014, eq. 27 without intermediates)."""
+    economy = random_economy(n=6, sectors=3, seed=4, io=False, tariffs=False, deficits=False)
+    rng = np.random.default_rng(5)
+    cost = rng.uniform(0.6, 1.4, economy.flows.shape)
+    cost[:, np.arange(6), np.arange(6)] = 1.0
+    eq = solve_sectors(economy, Shock(cost_factor=cost), tol=1e-13)
+    own = np.einsum("jnn->jn", eq.flows) / eq.expenditure.T
+    own_hat = own / np.einsum("jnn->jn", economy.share)
+    acr = np.exp((-economy.final_share.T / economy.theta[:, None] * np.log(own_hat)).sum(axis=0))
+    np.testing.assert_allclose(eq.welfare, acr, rtol=1e-10)
+
+
+@pytest.mark.parametrize("imbalance", ["world_share", "zero", "output_ratio"])
+@pytest.mark.parametrize("conditional", [False, True])
+def test_analytic_jacobian_matches_finite_differences(imbalance, conditional):
+    economy = random_economy(seed=6)
+    n, _ = economy.shape
+    rng = np.random.default_rng(7)
+    shock = Shock(tariff=economy.tariff * rng.uniform(0.0, 2.0, economy.tariff.shape),
+                  productivity=rng.uniform(0.9, 1.1, (n, economy.shape[1])))
+    market = Market(economy, shock, 1.0, imbalance, conditional)
+    z = rng.normal(0.0, 0.05, n)
+    ratio, point = market.excess(z)
+    analytic = market.jacobian(ratio, point)
+    numeric = np.empty_like(analytic)
+    h = 1e-6
+    for d in range(n):
+        step = np.zeros(n)
+        step[d] = h
+        numeric[:, d] = (market.excess(z + step)[0] - market.excess(z - step)[0]) / (2 * h)
+    np.testing.assert_allclose(analytic, numeric, atol=1e-7)
+
+
+def test_counterfactuals_compose_through_rebasing():
+    """Tariffs moved in two steps (solve, rebase, solve) end where one step ends."""
+    economy = random_economy(seed=8)
+    rng = np.random.default_rng(9)
+    target = economy.tariff * rng.uniform(0.0, 1.5, economy.tariff.shape)
+    halfway = (economy.tariff + target) / 2
+    direct = solve_sectors(economy, Shock(tariff=target), tol=1e-13)
+    first = solve_sectors(economy, Shock(tariff=halfway), tol=1e-13)
+    second = solve_sectors(first.rebased(), Shock(tariff=target), tol=1e-13)
+    np.testing.assert_allclose(second.flows, direct.flows, rtol=1e-9)
+    np.testing.assert_allclose(first.wage * second.wage, direct.wage, rtol=1e-9)
+
+
+def test_warm_start_gives_the_same_equilibrium_in_fewer_iterations():
+    economy = random_economy(n=10, sectors=5, seed=10)
+    rng = np.random.default_rng(11)
+    target = economy.tariff * rng.uniform(0.0, 2.0, economy.tariff.shape)
+    cold = solve_sectors(economy, Shock(tariff=target), tol=1e-12)
+    nearby = solve_sectors(economy, Shock(tariff=0.95 * target), tol=1e-12)
+    warm = solve_sectors(economy, Shock(tariff=target), tol=1e-12, initial_wage=nearby.wage)
+    np.testing.assert_allclose(warm.flows, cold.flows, rtol=1e-9)
+    assert warm.iterations < cold.iterations
+
+
+@pytest.fixture(scope="module")
+def nafta():
+    case = cp2015.load()
+    _, solution = cp2015.run(case)
+    return cp2015.results(case, solution).set_index("region")
+
+
+@pytest.mark.parametrize("column", ["welfare_change_pct", "terms_of_trade_pct",
+                                    "volume_of_trade_pct"])
+def test_caliendo_parro_nafta_table_is_reproduced(nafta, column):
+    """Subsection 5.1, zero aggregate deficits imposed first: within 0.005 pp of the paper."""
+    published = cp2015.PUBLISHED.set_index("region")[column]
+    ours = nafta.loc[published.index, column]
+    assert np.max(np.abs(ours - published)) < 0.005, (ours, published)
+
+
+def test_caliendo_parro_real_wages_and_welfare_adds_up(nafta):
+    published = cp2015.PUBLISHED.set_index("region")["real_wage_change_pct"]
+    assert np.max(np.abs(nafta.loc[published.index, "real_wage_change_pct"] - published)) < 0.01
+    parts = nafta["terms_of_trade_pct"] + nafta["volume_of_trade_pct"]
+    np.testing.assert_allclose(nafta["welfare_change_pct"], parts, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"va_share": np.full((3, 2), 0.8), "io": np.full((3, 2, 2), 0.2)},
+         r"io\[0, :, 0\] and va_share\[0, 0\] add up to 1.2"),
+        ({"theta": [4.0, -1.0]}, r"theta\[1\] = -1 must be a positive number"),
+        ({"tariff": np.full((2, 3, 3), -1.0)}, r"tariff\[0, 0, 0\] = -1 must be finite"),
+        ({"final_share": np.full((3, 2), 0.4)}, r"final_share\[0, :\] sums to 0.8, not 1"),
+        ({"va_share": np.full((3, 2), 0.1), "io": np.full((3, 2, 2), 0.45)},
+         "final demand would be negative"),
+    ],
+)
+def test_bad_economies_are_refused_with_the_array_and_entry_named(changes, message):
+    flows = np.ones((2, 3, 3)) + 4 * np.eye(3)[None]
+    flows[:, 0, 1] = 20.0  # economy 0 makes far more than it buys
+    with pytest.raises(TradeDataError, match=message):
+        Economy.build(flows, changes.pop("theta", [4.0, 5.0]), **changes)
+
+
+def test_bad_shocks_are_refused():
+    economy = random_economy(n=3, sectors=2, seed=12)
+    with pytest.raises(TradeDataError, match=r"productivity must have shape \(3, 2\)"):
+        solve_sectors(economy, Shock(productivity=np.ones(3)))
+    with pytest.raises(TradeDataError, match=r"cost_factor\[0, 1, 2\] = 0 must be positive"):
+        bad = np.ones((2, 3, 3))
+        bad[0, 1, 2] = 0.0
+        solve_sectors(economy, Shock(cost_factor=bad))
+
+
+def test_a_solver_that_cannot_reach_the_tolerance_says_so():
+    economy = random_economy(n=5, sectors=3, seed=13)
+    target = economy.tariff + 0.5
+    with pytest.raises(ConvergenceError, match="did not converge in 1 iterations"):
+        solve_sectors(economy, Shock(tariff=target), max_iter=1)
