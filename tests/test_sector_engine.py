@@ -12,6 +12,7 @@ import importlib.util
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from geosim.trade import (
@@ -231,3 +232,106 @@ def test_a_solver_that_cannot_reach_the_tolerance_says_so():
     target = economy.tariff + 0.5
     with pytest.raises(ConvergenceError, match="did not converge in 1 iterations"):
         solve_sectors(economy, Shock(tariff=target), max_iter=1)
+
+
+# --- `geosim ge` by sector ----------------------------------------------------------------------
+
+SECTOR_FLOWS = """sector,exporter,importer,value,tariff
+goods,A,A,50,0
+goods,A,B,10,0.1
+goods,B,A,8,0.05
+goods,B,B,40,0
+services,A,A,60,0
+services,B,B,70,0
+services,A,B,2,0
+"""
+SECTOR_SHOCK = "sector,exporter,importer,tariff\ngoods,A,B,0\ngoods,B,A,0\n"
+THETA = "sector,theta\ngoods,5\nservices,8\n"
+IO = ("economy,input_sector,user_sector,coefficient\nA,goods,goods,0.3\nA,services,goods,0.2\n"
+      "B,goods,goods,0.25\nB,services,services,0.2\n")
+
+
+@pytest.fixture()
+def write(tmp_path):
+    def write(name: str, text: str) -> str:
+        path = tmp_path / name
+        path.write_text(text)
+        return str(path)
+
+    return write
+
+
+def test_ge_by_sector_matches_the_engine_and_writes_three_tables(write, tmp_path, capsys):
+    from geosim.cli import main as cli
+
+    out, sectors_out, flows_out = (str(tmp_path / f) for f in ("r.csv", "s.csv", "f.csv"))
+    args = ["ge", write("flows.csv", SECTOR_FLOWS), "--shock", write("shock.csv", SECTOR_SHOCK),
+            "--theta", write("theta.csv", THETA), "--io", write("io.csv", IO), "--out", out,
+            "--sectors-out", sectors_out, "--flows-out", flows_out]
+    assert cli(args) == 0
+    assert "solved 2 economies x 2 sectors" in capsys.readouterr().out
+    from geosim.trade import sector_tables as st
+
+    flows = pd.read_csv(write("again.csv", SECTOR_FLOWS))
+    codes, sectors, economy = st.economy_from_tables(
+        flows, pd.read_csv(write("t.csv", THETA)), io=pd.read_csv(write("i.csv", IO)))
+    shock = st.shock_from_table(pd.read_csv(write("sh.csv", SECTOR_SHOCK)), codes, sectors,
+                                economy)
+    eq = solve_sectors(economy, shock)
+    result = pd.read_csv(out)
+    assert list(result.columns) == list(st.ECONOMY_RESULT_COLUMNS)
+    np.testing.assert_allclose(result.real_income_change_pct, 100 * (eq.welfare - 1), rtol=1e-8)
+    by_sector = pd.read_csv(sectors_out)
+    assert list(by_sector.columns) == list(st.SECTOR_RESULT_COLUMNS)
+    assert len(by_sector) == 4
+    new = pd.read_csv(flows_out)
+    assert list(new.columns) == list(st.SECTOR_FLOW_RESULT_COLUMNS)
+    goods_ab = new.query("sector == 'goods' and exporter == 'A' and importer == 'B'")
+    assert goods_ab.change_pct.item() > 0  # B dropped its 10 % tariff on A's goods
+    assert economy.va_share[0, 0] == pytest.approx(0.5)  # 1 − 0.3 − 0.2
+
+
+@pytest.mark.parametrize(
+    "which, text, message",
+    [
+        ("theta", "sector,theta\ngoods,5\n", "no theta for sector 'services'"),
+        ("theta", "sector,theta\ngoods,5\nservices,-1\n", "theta of sector 'services' (-1)"),
+        ("shock", "sector,exporter,importer,tariff\nfarm,A,B,0\n", "unknown sector 'farm'"),
+        ("shock", "sector,exporter,importer,tariff\ngoods,A,B,-1.5\n", "tariff -1.5 must be > -1"),
+        ("shock", "sector,exporter,importer,rate\ngoods,A,B,0\n", "needs a cost_factor or a "
+         "tariff column"),
+        ("flows", SECTOR_FLOWS + "goods,A,B,3,0\n", "duplicate row for sector=goods, "
+         "exporter=A, importer=B (rows 2 and 8)"),
+        ("flows", SECTOR_FLOWS.replace("goods,B,A,8", "goods,B,A,x"), "value 'x' is not a"),
+        ("io", IO + "A,farm,goods,0.1\n", "unknown input_sector 'farm'"),
+    ],
+)
+def test_ge_by_sector_names_the_file_and_field_of_bad_input(write, capsys, which, text, message):
+    from geosim.cli import main as cli
+
+    paths = {"flows": SECTOR_FLOWS, "shock": SECTOR_SHOCK, "theta": THETA, "io": IO}
+    paths = {k: write(f"{k}.csv", text if k == which else v) for k, v in paths.items()}
+    args = ["ge", paths["flows"], "--shock", paths["shock"], "--theta", paths["theta"],
+            "--io", paths["io"]]
+    assert cli(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {paths[which]}") and message in err, err
+
+
+def test_ge_example_cp2015_writes_the_published_table(tmp_path, capsys):
+    from geosim.cli import main as cli
+
+    out, flows_out = tmp_path / "r.csv", tmp_path / "f.csv"
+    assert cli(["ge", "--example", "cp2015", "--out", str(out), "--flows-out",
+                str(flows_out)]) == 0
+    result = pd.read_csv(out).set_index("region")
+    for column in ("welfare_change_pct", "terms_of_trade_pct", "volume_of_trade_pct"):
+        published = cp2015.PUBLISHED.set_index("region")[column]
+        assert np.max(np.abs(result.loc[published.index, column] - published)) < 0.005
+    flows = pd.read_csv(flows_out)
+    assert list(flows.columns) == ["sector", "exporter", "importer", "baseline_value", "value",
+                                   "change_pct"]
+    mex_usa = flows.query("exporter == 'Mexico' and importer == 'USA'")
+    assert mex_usa.value.sum() > mex_usa.baseline_value.sum()  # NAFTA raised Mexico's sales
+    assert cli(["ge", "--example", "cp2015", "--sigma", "5"]) == 2
+    assert "uses the paper's own data: drop --sigma" in capsys.readouterr().err
