@@ -248,7 +248,7 @@ class Market:
             new = base + np.matmul(io_t, log_p[:, :, None])[:, :, 0]
             gap = np.max(np.abs(new - u))
             u = new
-            if gap < 1e-14 or not np.isfinite(gap):
+            if gap < 1e-13 or not np.isfinite(gap):
                 break
         self._last = (z.copy(), u.copy())
         return u
@@ -415,7 +415,7 @@ def _identity(n: int) -> np.ndarray:
 
 
 def _fixed_point(apply, rhs: np.ndarray, start: np.ndarray | None,
-                 tol: float = 1e-14) -> np.ndarray:
+                 tol: float = 1e-13) -> np.ndarray:
     """Solve x = apply(x) + rhs by iteration from start (or rhs), x shaped [n, j, r].
 
     apply is a non-negative linear map of spectral radius below one (inputs cost less than the
@@ -449,7 +449,7 @@ class _Stalled(Exception):
         self.iterations, self.residual, self.reason = iterations, residual, reason
 
 
-JACOBIAN_TOL = 1e-10  # the Jacobian's linear systems: Newton needs no more
+JACOBIAN_TOL = 1e-7  # the Jacobian's linear systems: Newton needs no more
 _ATTEMPT = 25  # Newton iterations before a start is given up (convergence takes 3–10)
 
 
