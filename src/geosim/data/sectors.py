@@ -306,22 +306,39 @@ def input_output(sp: SectorSplit, iso: list[str], sources: Path = SECTOR_SOURCES
     coefficients would make an economy's intermediate demand for a sector exceed
     (1 − FINAL_DEMAND_FLOOR) of its absorption (the removed cost share goes to value added)."""
     io, how = io_coefficients(iso, sources)
-    y = sp.flows.sum(axis=2).T  # (n, J) gross output: sales to every importer, domestic included
-    x = sp.flows.sum(axis=1).T  # (n, J) absorption: purchases from every exporter
-    for i, code in enumerate(iso):
-        demand = io[i] @ y[i]  # (J,) intermediate demand by input sector
-        for k, s in enumerate(sp.sectors):
-            cap = (1 - FINAL_DEMAND_FLOOR) * x[i, k]
-            if demand[k] > cap:
-                factor = cap / demand[k]
-                io[i, k, :] *= factor
-                sp.adjusted.append((code, s, float(factor)))
-    sp.io = io
-    sp.value_added = 1.0 - io.sum(axis=1)
+    sp.io, scaled = cap_intermediate(io, sp.flows)
+    sp.adjusted = [(iso[i], sp.sectors[k], f) for i, k, f in scaled]
+    sp.value_added = 1.0 - sp.io.sum(axis=1)
     if (sp.value_added <= 0).any():
         raise AssertionError("a value-added share is not positive")
     sp.notes.append(f"input-output coefficients: {sum(h == 'ICIO 2022' for h in how)} economies "
                     "their own ICIO 2022 table, the others the mean of the 7 LAC ICIO economies")
+
+
+def cap_intermediate(io: np.ndarray, sector_flows: np.ndarray,
+                     floor: float = FINAL_DEMAND_FLOOR
+                     ) -> tuple[np.ndarray, list[tuple[int, int, float]]]:
+    """Scale input rows so that intermediate demand leaves final demand ≥ `floor` × absorption.
+
+    With gross output Y[i, j] = sales of sector j by economy i to every importer (domestic
+    included) and absorption X[i, k] = purchases of sector k by i from every exporter, the
+    intermediate demand M[i, k] = sum_j io[i, k, j] Y[i, j] must not exceed (1 − floor) X[i, k];
+    where it does, io[i, k, :] is multiplied by (1 − floor) X[i, k] / M[i, k] (the cost share
+    removed goes to value added). Returns the new coefficients and (i, k, factor) of each scaling.
+    """
+    io = io.copy()
+    y = sector_flows.sum(axis=2).T  # (n, J)
+    x = sector_flows.sum(axis=1).T  # (n, J)
+    scaled = []
+    for i in range(io.shape[0]):
+        demand = io[i] @ y[i]
+        for k in range(io.shape[1]):
+            cap = (1 - floor) * x[i, k]
+            if demand[k] > cap:
+                factor = cap / demand[k]
+                io[i, k, :] *= factor
+                scaled.append((i, k, float(factor)))
+    return io, scaled
 
 
 def build_sectors(flows: np.ndarray, iso: list[str], year: int, subregion: dict[str, str],
