@@ -224,3 +224,29 @@ def test_data_build_writes_the_sector_tables_byte_for_byte(year, shipped, tmp_pa
     assert "sector checks:" in printed and "sectors: AGR, ENE, MIN" in printed
     for name in (*SECTOR_FILES, "BUILD_REPORT.md"):
         assert (out / name).read_bytes() == (shipped / name).read_bytes(), name
+
+
+def test_docs_check_table_matches_the_build():
+    """docs/data.md's table of independent checks: each row's model value and ratio are the
+    shipped worlds' (rounded as printed)."""
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs/data.md").read_text()
+    rows = [line.split("|")[1:-1] for line in text.splitlines()
+            if line.startswith("| 2023 |") or line.startswith("| 2012 |")]
+    names = {"vehicles and parts": "VEH", "metals & ores": "MIN", "agriculture & food": "AGR",
+             "energy": "ENE"}
+    seen = 0
+    for year, check, figure, model, ratio, _band in rows:
+        pair, _, rest = check.strip().partition(" ")
+        sector = next(code for label, code in names.items() if rest.startswith(label))
+        exporter, importer = pair.replace("world", "WLD").split("→")
+        w = load_world(int(year))
+        cal = checks(w.sector_flows, list(w.iso3), w.base_year)
+        hit = cal[cal.check.str.startswith(f"{exporter}->{importer} {sector} ")]
+        assert len(hit) == 1, check
+        assert float(model) == pytest.approx(hit.model_bn.iloc[0], abs=0.051), check
+        assert float(ratio) == pytest.approx(hit.ratio.iloc[0], abs=0.0051), check
+        assert float(figure) == pytest.approx(hit.figure_bn.iloc[0], abs=0.051), check
+        seen += 1
+    assert seen == 11
