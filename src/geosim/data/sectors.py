@@ -207,8 +207,8 @@ class SectorSplit:
     sectors: tuple[str, ...]
     flows: np.ndarray  # (J, n, n) [sector, exporter, importer], USD
     provenance: np.ndarray  # (J, n, n) str
-    io: np.ndarray  # (n, J, J) io[i, k, j]
-    value_added: np.ndarray  # (n, J)
+    io: np.ndarray | None = None  # (n, J, J) io[i, k, j], set by `input_output`
+    value_added: np.ndarray | None = None  # (n, J)
     notes: list[str] = field(default_factory=list)
     compositions: dict[str, str] = field(default_factory=dict)
     adjusted: list[tuple[str, str, float]] = field(default_factory=list)
@@ -249,7 +249,7 @@ def split_flows(flows: np.ndarray, iso: list[str], year: int, subregion: dict[st
     world_mix = _normal(off[:, :, :goods].sum(axis=(0, 1)))
     out = np.zeros((J, n, n))
     prov = np.full((J, n, n), "zero", dtype="<U14")
-    sp = SectorSplit(secs, out, prov, *_io_placeholder(n, J))
+    sp = SectorSplit(secs, out, prov)
 
     def import_mix(j: str) -> np.ndarray:
         k = e.get(j, row)
@@ -295,10 +295,6 @@ def split_flows(flows: np.ndarray, iso: list[str], year: int, subregion: dict[st
     if unknown:
         raise AssertionError(f"unknown sector provenance {sorted(unknown)}")
     return sp
-
-
-def _io_placeholder(n: int, J: int) -> tuple[np.ndarray, np.ndarray]:
-    return np.zeros((n, J, J)), np.ones((n, J))
 
 
 def input_output(sp: SectorSplit, iso: list[str], sources: Path = SECTOR_SOURCES) -> None:
