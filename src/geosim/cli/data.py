@@ -8,10 +8,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from geosim.cli import UserError
-from geosim.data import PROVENANCES, WORLD_DIRS
+from geosim.data import PROVENANCES, SECTOR_PROVENANCES, WORLD_DIRS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -55,5 +56,22 @@ def main(args: argparse.Namespace) -> int:
         bound = "<" if t.bound == "<" else ""
         print(f"  {t.iso3} {t.indicator:<19} target {bound}{t.target:.1%}  model {t.model:.1%}"
               f"  miss {t.miss_pp:.2f}")
+    _print_sectors(world)
     print(f"report: {out / 'BUILD_REPORT.md'}")
     return 0 if top.ok.all() else 1
+
+
+def _print_sectors(world) -> None:
+    """Sector cells by provenance and the independent checks, worst first."""
+    from geosim.data.sectors import checks
+
+    counts = pd.Series(world.sector_provenance.ravel()).value_counts()
+    print(f"sectors: {', '.join(world.sectors)}; cells: "
+          + ", ".join(f"{p} {counts.get(p, 0)}" for p in SECTOR_PROVENANCES))
+    cal = checks(world.sector_flows, list(world.iso3), world.base_year)
+    cal = cal.assign(miss=(cal.ratio.map(lambda r: abs(np.log(r))))).sort_values(
+        "miss", ascending=False)
+    print(f"sector checks: {int(cal.ok.sum())}/{len(cal)} within their bands; worst first:")
+    for r in cal.itertuples():
+        print(f"  {r.check:<48} figure {r.figure_bn:7.2f}bn  model {r.model_bn:7.2f}bn  "
+              f"ratio {r.ratio:.2f} (band {r.low:.2f}-{r.high:.2f}){'' if r.ok else '  MISS'}")

@@ -20,6 +20,8 @@ WORLD_DIRS = {2023: WORLD_DIR, 2012: WORLD_2012_DIR}  # base year -> shipped fol
 SOURCES_DIR = Path(__file__).parent / "sources"
 
 PROVENANCES = ("observed", "mirror", "share-derived", "imputed", "domestic", "residual")
+# Provenance of a sector-flow cell (docs/data.md, "Sectors").
+SECTOR_PROVENANCES = ("icio_split", "imputed", "domestic", "domestic_proxy", "not_traded", "zero")
 INDICATORS = ("china_export_share", "us_export_share", "china_import_share", "us_import_share")
 
 
@@ -44,6 +46,16 @@ class World:
         growth: baseline real GDP growth per year (fraction).
         targets: calibration targets (iso3, indicator, value, bound).
         base_year: the calibration year.
+        sectors: sector codes (J; goods first, services "SRV" last); empty for a world built
+            without sectors.
+        sector_flows: (J, n, n) flows by [sector, exporter, importer] in USD; every pair sums
+            over sectors to `flows`.
+        sector_provenance: (J, n, n) cell provenance (`SECTOR_PROVENANCES`).
+        io: (n, J, J) input-output coefficients io[i, k, j]: input k (all origins) per unit of
+            sector j's gross output in economy i.
+        value_added_share: (n, J) value added / gross output; va + sum over k of io = 1.
+        theta: (J,) trade elasticity per sector (default specification: Caliendo-Parro 2015).
+        sector_tariff: (J, n, n) the one-sector tariff on every goods sector, 0 on services.
     """
 
     iso3: tuple[str, ...]
@@ -62,6 +74,13 @@ class World:
     growth: np.ndarray
     targets: pd.DataFrame
     base_year: int = 2023
+    sectors: tuple[str, ...] = ()
+    sector_flows: np.ndarray | None = None
+    sector_provenance: np.ndarray | None = None
+    io: np.ndarray | None = None
+    value_added_share: np.ndarray | None = None
+    theta: np.ndarray | None = None
+    sector_tariff: np.ndarray | None = None
     _position: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -77,7 +96,20 @@ class World:
             getattr(self, key).setflags(write=False)
         for key in ("is_lac", "gdp", "population", "lat", "lon", "growth"):
             getattr(self, key).setflags(write=False)
+        self._check_sectors(n)
         object.__setattr__(self, "_position", {code: i for i, code in enumerate(self.iso3)})
+
+    def _check_sectors(self, n: int) -> None:
+        j = len(self.sectors)
+        shapes = {"sector_flows": (j, n, n), "sector_provenance": (j, n, n), "io": (n, j, j),
+                  "value_added_share": (n, j), "theta": (j,), "sector_tariff": (j, n, n)}
+        for key, shape in shapes.items():
+            value = getattr(self, key)
+            if j == 0 and value is None:
+                continue
+            if value is None or value.shape != shape:
+                raise ValueError(f"World.{key} must have shape {shape}")
+            value.setflags(write=False)
 
     @property
     def n(self) -> int:
@@ -131,6 +163,7 @@ def read_world(directory: Path | str = WORLD_DIR, base_year: int = 2023) -> Worl
     tariff = square("tariffs.csv", "exporter", "importer", "rate", 0.0, float)
     distance = square("distances.csv", "origin", "destination", "distance_km", 0.0, float)
     distance = np.maximum(distance, distance.T)
+    sector_fields = _read_sectors(d, iso3, tariff) if (d / "sectors.csv").exists() else {}
     return World(
         iso3=iso3,
         name=tuple(countries["name"]),
@@ -152,7 +185,36 @@ def read_world(directory: Path | str = WORLD_DIR, base_year: int = 2023) -> Worl
         growth=countries["growth"].to_numpy(float),
         targets=pd.read_csv(d / "targets.csv", keep_default_na=False),
         base_year=base_year,
+        **sector_fields,
     )
+
+
+def _read_sectors(d: Path, iso3: tuple[str, ...], tariff: np.ndarray) -> dict:
+    """The sector fields of a world folder (sectors.csv, sector_flows.csv, io.csv,
+    value_added.csv); sector tariffs = the one-sector tariff on goods, 0 on services."""
+    table = pd.read_csv(d / "sectors.csv", keep_default_na=False)
+    secs = tuple(table.sector)
+    j, n = len(secs), len(iso3)
+    pos = {code: i for i, code in enumerate(iso3)}
+    spos = {s: k for k, s in enumerate(secs)}
+    flows = pd.read_csv(d / "sector_flows.csv", keep_default_na=False)
+    at = (flows.sector.map(spos).to_numpy(), flows.exporter.map(pos).to_numpy(),
+          flows.importer.map(pos).to_numpy())
+    values = np.zeros((j, n, n))
+    values[at] = flows.value.to_numpy(float)
+    provenance = np.full((j, n, n), "", dtype="<U14")
+    provenance[at] = flows.provenance.to_numpy(str)
+    io_table = pd.read_csv(d / "io.csv", keep_default_na=False)
+    io = np.zeros((n, j, j))
+    io[io_table.iso3.map(pos), io_table.input_sector.map(spos),
+       io_table.user_sector.map(spos)] = io_table.coefficient
+    va_table = pd.read_csv(d / "value_added.csv", keep_default_na=False)
+    va = np.zeros((n, j))
+    va[va_table.iso3.map(pos), va_table.sector.map(spos)] = va_table.va_share
+    goods = np.array([s != "SRV" for s in secs])
+    return {"sectors": secs, "sector_flows": values, "sector_provenance": provenance, "io": io,
+            "value_added_share": va, "theta": table.theta.to_numpy(float),
+            "sector_tariff": goods[:, None, None] * tariff[None, :, :]}
 
 
 def load_world(year: int = 2023) -> World:
@@ -175,8 +237,8 @@ def _read_shipped(year: int) -> World:
 
 from geosim.data.synthetic import synthetic_world  # noqa: E402  (needs World)
 
-__all__ = ["INDICATORS", "PROVENANCES", "WORLD_2012_DIR", "WORLD_DIR", "World", "load_world",
-           "observed_gdp", "read_world", "synthetic_world"]
+__all__ = ["INDICATORS", "PROVENANCES", "SECTOR_PROVENANCES", "WORLD_2012_DIR", "WORLD_DIR",
+           "World", "load_world", "observed_gdp", "read_world", "synthetic_world"]
 
 
 @cache

@@ -16,6 +16,7 @@ import pandas as pd
 
 from geosim.data import INDICATORS, SOURCES_DIR, WORLD_DIR, World, read_world
 from geosim.data.agreements import desta_cross_check, memberships
+from geosim.data.sectors import build_sectors, report_md, write_sectors
 
 BASE_YEAR = 2023
 PARTNERS = ("USA", "CAN", "CHN", "EUU", "JPN", "KOR", "IND")
@@ -895,5 +896,20 @@ def build(out: Path | str = WORLD_DIR, sources: Path | str = SOURCES_DIR) -> Wor
     x = mat.value
     world = write_world(out, eco, [growth[c] for c in iso], x, mat.prov, dist, tariff_table,
                         members, _investment(sources, eco, x), targets, BASE_YEAR)
-    (out / "BUILD_REPORT.md").write_text(_report_md(world, report, iterations, sources))
+    world, sector_lines = with_sectors(out, world, eco, sources)
+    (out / "BUILD_REPORT.md").write_text(_report_md(world, report, iterations, sources)
+                                         + "\n".join(sector_lines) + "\n")
     return world
+
+
+def with_sectors(out: Path, world: World, eco: pd.DataFrame,
+                 sources: Path) -> tuple[World, list[str]]:
+    """Split a written world's flows by sector (geosim.data.sectors), write the sector tables
+    beside it and read the whole world back; returns it and the report's sector section."""
+    iso = list(world.iso3)
+    subregion = dict(zip(eco.iso3, eco.subregion, strict=True))
+    sector_sources = sources / "sectors"
+    split = build_sectors(world.flows, iso, world.base_year, subregion, sector_sources)
+    write_sectors(out, split, iso, sector_sources)
+    return (read_world(out, base_year=world.base_year),
+            report_md(split, iso, world.base_year, sector_sources))

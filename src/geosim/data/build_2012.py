@@ -38,6 +38,7 @@ from geosim.data.build import (
     calibration,
     calibration_md,
     largest_lac,
+    with_sectors,
     write_world,
 )
 
@@ -293,5 +294,7 @@ def build_2012(out: Path | str = WORLD_2012_DIR, sources: Path | str = SOURCES_D
     world = write_world(out, eco, [growth[c] for c in iso], x, prov, dist, tariff_table, members,
                         _investment_2012(sources, eco, x, w23, report),
                         observed_shares(sources), YEAR)
-    (out / "BUILD_REPORT.md").write_text(_report_md(world, report, sources))
+    world, sector_lines = with_sectors(out, world, eco, sources)
+    (out / "BUILD_REPORT.md").write_text(_report_md(world, report, sources)
+                                         + "\n".join(sector_lines) + "\n")
     return world

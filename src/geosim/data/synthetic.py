@@ -87,6 +87,7 @@ def synthetic_world(n: int, seed: int = 0) -> World:
                            ("china_import_share", off[1, h] / off[:, h].sum()),
                            ("us_import_share", off[0, h] / off[:, h].sum())):
             targets.append((iso3[h], ind, float(value), "="))
+    sector_fields = _sectors(flows, tariff, seed)
     return World(
         iso3=tuple(iso3),
         name=tuple(f"Synthetic {c}" for c in iso3),
@@ -104,4 +105,49 @@ def synthetic_world(n: int, seed: int = 0) -> World:
         growth=rng.uniform(0.01, 0.04, n),
         targets=pd.DataFrame(targets, columns=["iso3", "indicator", "value", "bound"]),
         base_year=2023,
+        **sector_fields,
     )
+
+
+SYNTHETIC_SECTORS = ("AGR", "ENE", "MIN", "MAN", "SRV")
+
+
+def _sectors(flows: np.ndarray, tariff: np.ndarray, seed: int) -> dict:
+    """A random gravity-shaped split of `flows` into 5 sectors (4 goods + services).
+
+    Each pair's goods flow is split by exporter composition × importer mix (Dirichlet draws),
+    so sectors sum to the pair's flow; services live on the diagonal only (40-70 % of domestic
+    sales). IO coefficients: a Dirichlet input mix × an intermediate share of 0.3-0.6, scaled
+    like the shipped worlds' (`cap_intermediate`). θ: the shipped Caliendo-Parro values.
+    A separate random stream (seed, 17): the one-sector fields are those of before.
+    """
+    from geosim.data.sectors import cap_intermediate, sectors, theta
+
+    rng = np.random.default_rng([seed, 17])
+    n, j = flows.shape[0], len(SYNTHETIC_SECTORS)
+    goods = j - 1
+    supply = rng.dirichlet(np.ones(goods), n)  # exporter composition
+    demand = rng.dirichlet(np.full(goods, 2.0), n)  # importer mix
+    mix = supply[:, None, :] * demand[None, :, :]
+    mix /= mix.sum(axis=2, keepdims=True)
+    split = np.zeros((j, n, n))
+    split[:goods] = np.moveaxis(mix * flows[:, :, None], 2, 0)
+    services = rng.uniform(0.4, 0.7, n)
+    dom = np.diag(flows)
+    for i in range(n):
+        split[:, i, i] = 0.0
+        split[:goods, i, i] = dom[i] * (1 - services[i]) * supply[i]
+        split[goods, i, i] = dom[i] * services[i]
+    provenance = np.where(split > 0, "imputed", "zero").astype("<U14")
+    provenance[goods] = "not_traded"
+    idx = np.arange(n)
+    provenance[:, idx, idx] = "domestic"
+    io = rng.dirichlet(np.ones(j), (n, j)).transpose(0, 2, 1)  # io[i, k, j]: columns sum to 1
+    io *= rng.uniform(0.3, 0.6, (n, 1, j))
+    io, _ = cap_intermediate(io, split)
+    shipped = dict(zip(sectors(), theta(), strict=True))
+    is_goods = np.arange(j) < goods
+    return {"sectors": SYNTHETIC_SECTORS, "sector_flows": split,
+            "sector_provenance": provenance, "io": io, "value_added_share": 1.0 - io.sum(axis=1),
+            "theta": np.array([shipped[s] for s in SYNTHETIC_SECTORS]),
+            "sector_tariff": is_goods[:, None, None] * tariff[None, :, :]}
