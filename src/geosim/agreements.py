@@ -39,10 +39,17 @@ class AgreementState:
         phase_in: phase-in years of each pair's new agreement.
         beta_nt: non-tariff part of each new agreement's effect (log points of t^(1−σ)).
         origin_cost: rules-of-origin cost factors on imports (1 where none).
+        sector_extra: tariffs added to some goods sectors only, [sector, exporter, importer]
+            (fractions; the sector engine adds them to ``tariff``), or None without sectors.
+        sector_share: each sector's share of a pair's base-year goods trade (what a sector
+            tariff moves the pair's one-sector tariff by, for the one-sector engine).
     """
 
-    def __init__(self, base_tariff: np.ndarray, base_agreement: np.ndarray):
+    def __init__(self, base_tariff: np.ndarray, base_agreement: np.ndarray,
+                 sector_share: np.ndarray | None = None):
         n = base_tariff.shape[0]
+        self.sector_share = sector_share
+        self.sector_extra = None if sector_share is None else np.zeros(sector_share.shape)
         self.base_tariff = np.asarray(base_tariff, dtype=float)
         self.tariff = self.base_tariff.copy()
         self.base_agreement = base_agreement.copy()
@@ -90,6 +97,8 @@ class AgreementState:
                 years = max(phase_in[a], phase_in.get(b, phase_in[a]))
                 for i, j in ((a, b), (b, a)):
                     self.tariff[i, j] = 0.0
+                    if self.sector_extra is not None:
+                        self.sector_extra[:, i, j] = 0.0  # sector by sector, too
                     if not agreed[i, j]:
                         self.start[i, j] = year
                         self.phase_in[i, j] = years
@@ -134,8 +143,32 @@ class AgreementState:
                     change: float | None) -> None:
         """Importers set (rate) or shift (change) their tariff on exporters' goods (fractions)."""
         block = np.ix_(exporters, importers)
+        if rate is not None and self.sector_extra is not None:
+            self.sector_extra[(slice(None), *block)] = 0.0  # a new rate replaces sector extras
         if rate is not None:
             self.tariff[block] = rate
         else:
             self.tariff[block] = np.maximum(self.tariff[block] + change, 0.0)
+        np.fill_diagonal(self.tariff, 0.0)
+
+    def set_sector_tariffs(self, exporters: list[int], importers: list[int], change: float,
+                           sectors: list[int], *, by_sector: bool) -> None:
+        """Importers shift their tariff on exporters' goods in some sectors only (fractions).
+
+        With ``by_sector`` (the sector engine) the change is kept per sector; otherwise the
+        pair's one-sector tariff moves by the change times those sectors' share of the pair's
+        base-year goods trade. Tariffs never go below zero.
+        """
+        block = (slice(None), *np.ix_(exporters, importers))
+        if self.sector_share is None:
+            raise ValueError("sector tariffs need a world with sector tables")
+        if by_sector:
+            extra = self.sector_extra[block]
+            floor = -self.tariff[np.ix_(exporters, importers)][None]
+            extra[sectors] = np.maximum(extra[sectors] + change, floor)
+            self.sector_extra[block] = extra
+        else:
+            weight = self.sector_share[block][sectors].sum(axis=0)
+            pair = np.ix_(exporters, importers)
+            self.tariff[pair] = np.maximum(self.tariff[pair] + change * weight, 0.0)
         np.fill_diagonal(self.tariff, 0.0)

@@ -24,6 +24,7 @@ from geosim import drivers, investment, metrics, trade
 from geosim.agents import Country, Investor, Programme, TradeBloc
 from geosim.agreements import AgreementState
 from geosim.data import World, load_world
+from geosim.engine import engine_for, sector_shares
 from geosim.graph import TradeGraph
 from geosim.investment import INVESTOR_PROFILES, PRODUCTIVE, TIED, TRANSPORT
 from geosim.parameters import resolve
@@ -94,10 +95,15 @@ class GeoModel(mesa.Model):
         self.shock = np.ones(n)
         self.screening = np.zeros((n, n))  # share blocked, host × source home
         self.price = np.ones(n)
+        self._last_price = self.price
         self.real_output = np.ones(n)
         self.market_access = np.ones(n)  # change in each economy's foreign market access
         self.flows = np.array(w.flows, dtype=float)
         self.equilibrium: trade.Equilibrium | None = None
+        # the world by sector (Caliendo-Parro), unless engine_sectors = 0 or it has no sectors
+        self._engine = engine_for(w) if self.params["engine_sectors"] else None
+        self.sector_equilibrium: trade.SectorEquilibrium | None = None
+        self._last_sectoral: trade.SectorEquilibrium | None = None
 
         self.countries = [Country(self, i, iso, 0.0) for i, iso in enumerate(w.iso3)]
         self.investors = {p.name: Investor(self, p, k) for k, p in enumerate(INVESTOR_PROFILES)}
@@ -109,7 +115,7 @@ class GeoModel(mesa.Model):
         self.stock = self._template.stock.copy()
         self.blocs: dict[str, TradeBloc] = {}
         self._scheduled_entries: dict[int, list[tuple[str, str]]] = {}
-        self.agreements = AgreementState(w.tariff, self._build_blocs())
+        self.agreements = AgreementState(w.tariff, self._build_blocs(), sector_shares(w))
         self._events: dict[int, list] = {}
         for event in self.scenario_spec.events:
             self._events.setdefault(event.year, []).append(event)
@@ -156,7 +162,9 @@ class GeoModel(mesa.Model):
         t1 = time.perf_counter()
         eq = self._solve_year(cost, endowment)  # 5. equilibrium
         t2 = time.perf_counter()
+        self._last_price = self.price
         self.equilibrium, self.price, self.flows = eq, eq.price, eq.flows
+        self.sector_equilibrium = self._last_sectoral
         self.real_output = eq.real_output
         self.market_access = self._foreign_market_access(cost, eq)
         if self._graph is not None:  # someone looks at the graph: keep it current
@@ -264,8 +272,15 @@ class GeoModel(mesa.Model):
         self.admit(self.blocs[name], {iso: (phase_in, 0.0) for iso in countries})
 
     def set_tariffs(self, importers: list[str], exporters: list[str], rate_pct: float | None,
-                    change_pp: float | None) -> None:
-        """Importers set (rate) or shift (change, percentage points) their tariff on exporters."""
+                    change_pp: float | None, sectors: list[str] | None = None) -> None:
+        """Importers set (rate) or shift (change, percentage points) their tariff on exporters,
+        on every good or (change only) on some goods sectors."""
+        if sectors:
+            self.agreements.set_sector_tariffs(
+                [self.index(c) for c in exporters], [self.index(c) for c in importers],
+                change_pp / 100.0, [self.world.sectors.index(s) for s in sectors],
+                by_sector=self._engine is not None)
+            return
         self.agreements.set_tariffs(
             [self.index(c) for c in exporters], [self.index(c) for c in importers],
             None if rate_pct is None else rate_pct / 100.0,
@@ -502,16 +517,36 @@ class GeoModel(mesa.Model):
         return (weights * cost ** (1.0 - sigma)) @ demand
 
     def _endowment(self) -> np.ndarray:
-        """Output quantity change q̂: growth × productivity from investment × shocks."""
+        """Output quantity change q̂: growth × productivity from investment × shocks (by sector,
+        productivity is the sector's: `_productivity`)."""
+        exogenous = self.growth_index * self.output_adjustment * self.shock
+        if self._engine is not None:
+            return exogenous
         extra = (self.stock - self.bau_stock())[:, :, PRODUCTIVE].sum(axis=(0, 2))
-        gain = investment.productivity_factor(extra, self._gdp_now(), self.params["kappa"])
-        return self.growth_index * self.output_adjustment * gain * self.shock
+        return exogenous * investment.productivity_factor(extra, self._gdp_now(),
+                                                          self.params["kappa"])
+
+    def _productivity(self) -> np.ndarray:
+        """Sector productivity ẑ[host, sector] from stocks above business as usual."""
+        extra = (self.stock - self.bau_stock()).sum(axis=0)
+        return self._engine.productivity(extra, self._gdp_now() / self.world.gdp,
+                                         self.params["kappa"])
 
     def _solve(self, cost: np.ndarray, endowment: np.ndarray,
                initial_price: np.ndarray | None = None) -> trade.Equilibrium:
-        return trade.solve(self.world.flows, self.params["sigma"], cost, endowment,
-                           reference=self.usa,
-                           initial_price=self.price if initial_price is None else initial_price)
+        start = self._price_guess() if initial_price is None else initial_price
+        if self._engine is None:
+            return trade.solve(self.world.flows, self.params["sigma"], cost, endowment,
+                               reference=self.usa, initial_price=start)
+        shock = self._engine.shock(cost, self.tariff, self.params["sigma"], endowment,
+                                   self._productivity(), self.agreements.sector_extra)
+        eq, self._last_sectoral = self._engine.solve(shock, reference=self.usa,
+                                                     initial_price=start)
+        return eq
+
+    def _price_guess(self) -> np.ndarray:
+        """This year's factor prices extrapolated from the last two years (the solver's start)."""
+        return self.price * np.clip(self.price / self._last_price, 0.9, 1.1)
 
     def _solve_year(self, cost: np.ndarray, endowment: np.ndarray) -> trade.Equilibrium:
         """This year's equilibrium; where output paths are set, endowments are adjusted until

@@ -172,14 +172,18 @@ class TariffChange(Policy):
         Field("change_pp", "float", required=False, doc="change of the tariff, percentage points"),
         Field("reciprocal", "bool", required=False, default=False,
               doc="exporters answer with the same change on the importers"),
+        Field("trade_sectors", "trade_sectors", required=False,
+              doc="goods sectors the change applies to (default all): AGR, ENE, MIN, MAC, VEH, "
+                  "MAN; only change_pp, added to those sectors' tariffs"),
     )
 
     def apply(self, model: Any) -> None:
         importers = model.resolve_countries(self.importers)
         exporters = model.resolve_countries(self.exporters)
-        model.set_tariffs(importers, exporters, self.rate_pct, self.change_pp)
+        sectors = self.trade_sectors
+        model.set_tariffs(importers, exporters, self.rate_pct, self.change_pp, sectors)
         if self.reciprocal:
-            model.set_tariffs(exporters, importers, self.rate_pct, self.change_pp)
+            model.set_tariffs(exporters, importers, self.rate_pct, self.change_pp, sectors)
 
 
 @register
@@ -289,6 +293,8 @@ def exclusive_fields(policy_type: str, values: dict[str, Any]) -> str | None:
     if policy_type == "tariff_change":
         if ("rate_pct" in values) == ("change_pp" in values):
             return "exactly one of 'rate_pct' or 'change_pp'"
+        if "trade_sectors" in values and "rate_pct" in values:
+            return "'trade_sectors' with 'change_pp' (a sector's tariff moves by percentage points)"
     if policy_type == "investor_budget":
         if ("factor" in values) == ("budget_bn" in values):
             return "exactly one of 'factor' or 'budget_bn'"

@@ -406,6 +406,11 @@ def _check_value(value: Any, kind: str, world: World) -> Any:
     if kind == "sectors":
         bad = [v for v in items if v not in SECTORS]
         return _Problem("sectors among " + ", ".join(SECTORS)) if bad else items
+    if kind == "trade_sectors":
+        goods = [s for s in world.sectors if s != "SRV"]
+        bad = [v for v in items if v not in goods]
+        return _Problem("goods sectors of the world data among " + ", ".join(goods)
+                        + (f"; unknown: {', '.join(bad)}" if bad else "")) if bad else items
     if kind == "countries":
         known = set(world.iso3) | set(COUNTRY_GROUPS)
         bad = [v for v in items if v not in known]

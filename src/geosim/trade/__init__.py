@@ -8,7 +8,7 @@ NAFTA case that the solver reproduces.
 """
 
 from geosim.trade.economy import ConvergenceError, Economy, TradeDataError
-from geosim.trade.gravity import Equilibrium, isolated_groups, solve, tariff_factor
+from geosim.trade.gravity import Equilibrium, aggregate, isolated_groups, solve, tariff_factor
 from geosim.trade.solver import IMBALANCES, Imbalance, SectorEquilibrium, Shock, solve_sectors
 from geosim.trade.tables import (
     FLOW_COLUMNS,
@@ -25,6 +25,7 @@ from geosim.trade.tables import (
 __all__ = [
     "FLOW_COLUMNS", "FLOW_RESULT_COLUMNS", "IMBALANCES", "RESULT_COLUMNS", "SHOCK_COLUMNS",
     "ConvergenceError", "Economy", "Equilibrium", "Imbalance", "SectorEquilibrium", "Shock",
+    "aggregate",
     "TradeDataError", "cost_factor_from_table", "country_table", "flow_table",
     "flows_from_table", "isolated_groups", "solve", "solve_sectors", "solve_table",
     "tariff_factor",

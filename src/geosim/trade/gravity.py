@@ -145,30 +145,40 @@ def solve(
                              reference=None if conditional else reference, tol=tol,
                              max_iter=max_iter, initial_wage=initial_price)
     cost = None if cost_factor is None else np.asarray(cost_factor, dtype=float)
-    return _one_sector(sectoral, cost, conditional, reference)
+    return aggregate(sectoral, cost, conditional, reference)
 
 
-def _one_sector(eq: SectorEquilibrium, cost: np.ndarray | None, conditional: bool,
-                reference: int | None) -> Equilibrium:
-    """The one-sector view of a solution: factory prices, resistances, ACR welfare."""
+def aggregate(eq: SectorEquilibrium, cost: np.ndarray | None = None, conditional: bool = False,
+              reference: int | None = None) -> Equilibrium:
+    """The economy-level view of a solution, the one-sector engine's results.
+
+    Factory (factor) prices ŵ; output = value added (nominal GDP); expenditure = absorption;
+    inward resistance = the consumer price index; welfare = real income; flows summed over
+    sectors. The outward resistance is defined for one sector only (NaN otherwise; ``cost`` is
+    its t̂). With one sector, no inputs and no tariffs this is exactly the one-sector engine.
+    """
     base = eq.baseline
-    sigma = 1.0 + float(base.theta[0])
-    y, e = base.output[:, 0], base.expenditure[:, 0]
-    new_flows = eq.flows[0]
-    imr = eq.price[:, 0]
+    y, e = base.factor_income, base.expenditure.sum(axis=1)
+    new_flows = eq.flows.sum(axis=0)
+    imr = eq.price_index
     p = eq.wage
     if conditional and reference is not None:
         p = p / imr[reference]  # P̂_ref = 1
         imr = imr / imr[reference]
-    spend, out = eq.expenditure[:, 0], eq.factor_income  # output as supplied: p̂ q̂ Y
+    spend, out = eq.expenditure.sum(axis=1), eq.factor_income  # output as supplied: p̂ q̂ Y
     exp_hat = spend / e
-    # Π̂_i^(1-σ) = Σ_j (X_ij / Y_i) t̂_ij^(1-σ) P̂_j^(σ-1) Ê_j / Ê_world
-    weights = base.flows[0] / y[:, None]
-    if cost is not None:
-        weights = weights * cost ** (1.0 - sigma)
-    omr_pow = weights @ (exp_hat / imr ** (1.0 - sigma))
-    omr = (omr_pow / (spend.sum() / e.sum())) ** (1.0 / (1.0 - sigma))
+    if base.shape[1] == 1:
+        # Π̂_i^(1-σ) = Σ_j (X_ij / Y_i) t̂_ij^(1-σ) P̂_j^(σ-1) Ê_j / Ê_world
+        sigma = 1.0 + float(base.theta[0])
+        weights = base.flows[0] / base.output[:, :1]
+        if cost is not None:
+            weights = weights * cost ** (1.0 - sigma)
+        omr_pow = weights @ (exp_hat / imr ** (1.0 - sigma))
+        omr = (omr_pow / (spend.sum() / e.sum())) ** (1.0 / (1.0 - sigma))
+    else:
+        omr = np.full(len(y), np.nan)
     out_hat = out / y
+    base_flows = base.flows.sum(axis=0)
     return Equilibrium(
         price=np.ones(len(y)) if conditional else p,
         output=out_hat,
@@ -176,9 +186,9 @@ def _one_sector(eq: SectorEquilibrium, cost: np.ndarray | None, conditional: boo
         imr=imr,
         omr=omr,
         real_output=out_hat / imr,
-        exports=_foreign_change(new_flows, base.flows[0], axis=1),
-        imports=_foreign_change(new_flows, base.flows[0], axis=0),
-        welfare=exp_hat / imr,
+        exports=_foreign_change(new_flows, base_flows, axis=1),
+        imports=_foreign_change(new_flows, base_flows, axis=0),
+        welfare=eq.income / base.income / eq.price_index if not conditional else exp_hat / imr,
         flows=new_flows,
         iterations=eq.iterations,
         residual=eq.residual,

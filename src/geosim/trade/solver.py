@@ -224,8 +224,10 @@ class Market:
         self.deficit_base = eco.deficit * (1.0 - step * (1.0 - fade))
         self.world_income = eco.factor_income.sum()
         self.one_sector = n_sectors == 1 and not eco.has_io and bool(np.all(eco.va_share == 1))
+        self.reuse_jacobian = False  # see _newton
         self._last = None  # (z, u) of the last price solve: the next one's start
         self._last_x = self._last_du = self._last_dx = None  # starts of the linear systems
+        self._x_at = self._evaluated = None  # where _last_x was solved; the last evaluation
 
     # --- prices -------------------------------------------------------------------------------
 
@@ -282,8 +284,11 @@ class Market:
         if demand is None:
             x = rhs
         else:
-            x = _fixed_point(demand, rhs[:, :, None], self._last_x)[:, :, 0]
-            self._last_x = x[:, :, None]
+            start = self._last_x
+            if start is not None and self._last_dx is not None:  # moved along dX'/dz
+                start = start + (self._last_dx @ (z - self._x_at))[:, :, None]
+            x = _fixed_point(demand, rhs[:, :, None], start)[:, :, 0]
+            self._last_x, self._x_at = x[:, :, None], z.copy()
         flows = sales * x.T[:, None, :]  # Z'[j, i, n]
         output = flows.sum(axis=2).T  # Y'[i, j]
         return pi, sales, flows, x, output, factor, deficit, u, demand
@@ -327,6 +332,7 @@ class Market:
         """
         with np.errstate(all="ignore"):
             parts = self.evaluate(z)
+            self._evaluated = (z, parts)
             pi, sales, flows, x, output, factor, deficit, u, _ = parts
             if not np.all(factor + deficit > 0) or not np.all(np.isfinite(x)):
                 return None
@@ -384,7 +390,10 @@ class Market:
 
     def equilibrium(self, z: np.ndarray, iterations: int, residual: float) -> SectorEquilibrium:
         eco = self.eco
-        pi, sales, flows, x, output, factor, deficit, u, _ = self.evaluate(z)
+        if self._evaluated is not None and np.array_equal(self._evaluated[0], z):
+            pi, sales, flows, x, output, factor, deficit, u, _ = self._evaluated[1]
+        else:
+            pi, sales, flows, x, output, factor, deficit, u, _ = self.evaluate(z)
         log_p = self.log_price(u)
         revenue = (self.tariff * flows).sum(axis=(0, 1))
         income = factor + revenue + deficit
@@ -504,7 +513,13 @@ def _newton(market, z, reference, tol, max_iter):
     market of the largest economy clears when all others do. Its row of the Newton system is
     replaced by the normalisation gᵀΔ = 0 (g its gradient); the line search backtracks until
     the other markets' excess demand shrinks. Raises _Stalled if it gets stuck.
+
+    Where the Jacobian costs more than an evaluation (many sectors), it is kept while full steps
+    cut the excess demand at least fourfold (the chord method: each step still exact in the
+    limit), and recomputed otherwise.
     """
+    reuse = getattr(market, "reuse_jacobian", False)
+    jac, fresh = None, True
     z = _normalise(z, market.qy, reference)
     point = market.excess(z)
     if point is None:
@@ -525,7 +540,9 @@ def _newton(market, z, reference, tol, max_iter):
         else:
             grad = np.zeros(len(z))
             grad[reference] = 1.0
-        system = market.jacobian(ratio, parts)
+        if jac is None or not reuse or fresh:
+            jac = market.jacobian(ratio, parts)
+        system = jac.copy()
         system[drop] = grad
         rhs = -gap
         rhs[drop] = 0.0
@@ -547,6 +564,7 @@ def _newton(market, z, reference, tol, max_iter):
             scale /= 2.0
         else:
             raise _Stalled(iteration, residual, "the line search found no better point")
+        fresh = scale < 1.0 or np.linalg.norm(point[0][keep] - 1.0) > 0.25 * norm
         z = trial
     raise AssertionError("unreachable")
 

@@ -1,0 +1,144 @@
+"""The model's trade engine on the world by sector: a year's trade costs, tariffs, endowments and
+investment as a Caliendo–Parro shock, solved, and read back as the economy-level equilibrium.
+
+Owns the mapping from the model's one-sector levers to sectors (pure numpy, no Mesa):
+
+- tariffs are real tariffs on every goods sector (services carry none), with revenue returned to
+  the importer; sector tariff events add percentage points to chosen sectors;
+- every other trade-cost channel (agreements' non-tariff part, the China × Latin America trend,
+  transport infrastructure, investment ties) is estimated or stated as a change in the
+  aggregate gravity term t^(1−σ); each goods sector gets the same change in its own trade term,
+  d̂_j^(−θ_j) = t̂^(1−σ), so an agreement moves every sector's trade by the log points the
+  aggregate estimate says;
+- endowments scale each economy's factor supply; investment above business as usual raises the
+  productivity of the sector it lands in (ẑ − 1 = κ · extra stock / the sector's value added:
+  the whole-economy effect κ · extra / GDP of the one-sector model, put where the money went).
+
+`GeoModel` keeps one `SectorEngine` per world; `engine_sectors = 0` runs the one-sector engine on
+the same world (the model before the sector worlds), for comparison.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from geosim import investment, trade
+from geosim.data import World
+from geosim.policies import SECTORS
+
+#: Investment sectors (policies.SECTORS) -> the trade sectors their projects raise. Renewables
+#: make electricity, which the input-output tables count as a service; mining & energy projects
+#: go to metals & ores and energy by each host's value added in them; transport is
+#: infrastructure (a trade-cost channel, not a sector's productivity).
+INVESTMENT_TO_TRADE = {
+    "renewables": ("SRV",),
+    "technology": ("MAC",),
+    "mining_energy": ("MIN", "ENE"),
+    "agriculture": ("AGR",),
+    "manufacturing": ("MAN", "VEH"),
+}
+
+
+class SectorEngine:
+    """A world's Caliendo–Parro economy (built once) and the yearly solve on it."""
+
+    def __init__(self, world: World):
+        if not world.sectors:
+            raise ValueError("this world has no sector tables")
+        self.world = world
+        self.sectors = world.sectors
+        self.economy = trade.Economy.build(world.sector_flows, world.theta,
+                                           tariff=world.sector_tariff,
+                                           va_share=world.value_added_share, io=world.io)
+        self.goods = np.array([s != "SRV" for s in world.sectors])
+        base = self.economy
+        self.value_added = base.va_share * base.output  # [n, j], USD
+        self.gdp_share = self.value_added / self.value_added.sum(axis=1, keepdims=True)
+        self._investment_map = self._map_investment()
+
+    def _map_investment(self) -> np.ndarray:
+        """[n, investment sector, trade sector]: how a host's extra stock in an investment
+        sector spreads over trade sectors (by value added where it names several)."""
+        n, j = self.economy.shape
+        index = {s: k for k, s in enumerate(self.sectors)}
+        out = np.zeros((n, len(SECTORS), j))
+        for a, name in enumerate(SECTORS):
+            targets = [index[t] for t in INVESTMENT_TO_TRADE.get(name, ()) if t in index]
+            if not targets:
+                continue
+            weight = self.value_added[:, targets]
+            total = weight.sum(axis=1, keepdims=True)
+            out[:, a, targets] = np.where(total > 0, weight / np.where(total > 0, total, 1.0),
+                                          1.0 / len(targets))
+        return out
+
+    def productivity(self, extra_stock: np.ndarray, gdp_factor: np.ndarray,
+                     kappa: float) -> np.ndarray:
+        """ẑ[n, j] from stocks above business as usual (host × investment sector, USD) and the
+        growth of each host's output since the base year."""
+        extra = np.einsum("na,naj->nj", extra_stock, self._investment_map)
+        value_added = self.value_added * gdp_factor[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            gain = np.where(value_added > 0, kappa * extra / value_added, 0.0)
+        return np.maximum(1.0 + gain, investment.EFFECT_FLOOR)
+
+    def shock(self, cost: np.ndarray, tariff: np.ndarray, sigma: float,
+              endowment: np.ndarray, productivity: np.ndarray | None = None,
+              sector_tariff_pp: np.ndarray | None = None) -> trade.Shock:
+        """This year's shock relative to the base year.
+
+        Args:
+            cost: the model's one-sector trade-cost factors t̂[i, n] (tariff part included).
+            tariff: the applied tariffs τ[i, n] now (every goods sector).
+            sigma: the one-sector σ in which ``cost``'s non-tariff part is stated.
+            endowment: factor endowment factors L̂.
+            productivity: ẑ[n, j], or None.
+            sector_tariff_pp: extra tariffs by sector [j, i, n] (fractions), or None.
+        """
+        base_tariff = self.world.tariff
+        nontariff = cost * (1.0 + base_tariff) / (1.0 + tariff)
+        log_trade = (1.0 - sigma) * np.log(nontariff)  # change in ln t^(1−σ)
+        theta = self.economy.theta[self.goods]
+        iceberg = np.ones(self.economy.flows.shape)
+        iceberg[self.goods] = np.exp(-log_trade[None] / theta[:, None, None])
+        sector_tariff = self.goods[:, None, None] * tariff[None]
+        if sector_tariff_pp is not None:
+            sector_tariff = np.maximum(sector_tariff + sector_tariff_pp, 0.0)
+        for k in range(len(self.sectors)):
+            np.fill_diagonal(sector_tariff[k], 0.0)
+            np.fill_diagonal(iceberg[k], 1.0)
+        return trade.Shock(tariff=sector_tariff, cost_factor=iceberg,
+                           productivity=productivity, endowment=endowment)
+
+    def solve(self, shock: trade.Shock, *, reference: int | None,
+              initial_price: np.ndarray | None) -> tuple[trade.Equilibrium,
+                                                         trade.SectorEquilibrium]:
+        """Solve the year; return the economy-level view and the sector solution."""
+        sectoral = trade.solve_sectors(self.economy, shock, reference=reference,
+                                       initial_wage=initial_price)
+        return trade.aggregate(sectoral), sectoral
+
+
+_ENGINES: weakref.WeakKeyDictionary[World, SectorEngine] = weakref.WeakKeyDictionary()
+
+
+def engine_for(world: World) -> SectorEngine | None:
+    """The world's sector engine (built on first use, shared), or None without sector tables."""
+    if not world.sectors:
+        return None
+    if world not in _ENGINES:
+        _ENGINES[world] = SectorEngine(world)
+    return _ENGINES[world]
+
+
+def sector_shares(world: World) -> np.ndarray | None:
+    """Each goods sector's share of a pair's base-year goods trade, [sector, exporter,
+    importer] (services 0), or None for a world without sector tables."""
+    if not world.sectors:
+        return None
+    goods = np.array([s != "SRV" for s in world.sectors])
+    flows = np.where(goods[:, None, None], world.sector_flows, 0.0)
+    total = flows.sum(axis=0)
+    return np.divide(flows, total, out=np.zeros_like(flows), where=total > 0)
