@@ -339,8 +339,8 @@ def _tie_regressors(d: pd.DataFrame, spec: dict[str, tuple[str, ...]], stocks: p
                            for s in stocks["source"].unique()})
         needed = parts.reindex(k.count().index.get_level_values("source")).to_numpy()
         total = k.sum().where(k.count() == needed)  # a missing part makes the sum missing
-        y = gdp_by.reindex(list(zip(total.index.get_level_values("host"),
-                                    total.index.get_level_values("year")))).to_numpy()
+        hosts = total.index.droplevel("source")  # (host, year)
+        y = gdp_by.reindex(hosts.set_names(["iso3", "year"])).to_numpy()
         x = pd.Series(np.log1p(total.to_numpy() / y), index=total.index)
         d[name] = 0.0
         for source in x.index.get_level_values("source").unique():

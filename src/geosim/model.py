@@ -25,7 +25,7 @@ from geosim.agents import Country, Investor, Programme, TradeBloc
 from geosim.agreements import AgreementState
 from geosim.data import World, load_world
 from geosim.graph import TradeGraph
-from geosim.investment import INVESTOR_PROFILES, PRODUCTIVE, TIED, TRANSPORT
+from geosim.investment import INVESTOR_PROFILES, PRODUCTIVE, TRANSPORT
 from geosim.parameters import resolve
 from geosim.policies import SECTORS, Application
 from geosim.records import Records
@@ -479,12 +479,11 @@ class GeoModel(mesa.Model):
         infra = investment.infrastructure_factor(extra[:, :, TRANSPORT].sum(axis=(0, 2)), gdp,
                                                  p["nu"])
         cost *= infra[:, None] * infra[None, :]
-        if p["gamma"] > 0:
+        if p["gamma"] != 0:  # one tie rule for every source's stock (`investment.tie_factor`)
             bau = self.bau_stock()
             for source, ks in self._sources.items():
-                tie = investment.tie_factor(self.stock[ks][:, :, TIED].sum(axis=(0, 2)),
-                                            bau[ks][:, :, TIED].sum(axis=(0, 2)), p["gamma"],
-                                            sigma)
+                tie = investment.tie_factor(self.stock[ks].sum(axis=(0, 2)),
+                                            bau[ks].sum(axis=(0, 2)), gdp, p["gamma"], sigma)
                 cost[:, source] *= tie
                 cost[source, :] *= tie
         np.fill_diagonal(cost, 1.0)
