@@ -473,7 +473,7 @@ class GeoModel(mesa.Model):
         p = self.params
         sigma = p["sigma"]
         cost = self.agreements.cost_factor(self.year, sigma)
-        cost *= drivers.trend_factor(self.world, self.china, p, self.year - self.start)
+        cost *= drivers.trend_factor(self.world, self.china, p, self.start, self.year)
         gdp = self._gdp_now()
         extra = self.stock - self.bau_stock()
         infra = investment.infrastructure_factor(extra[:, :, TRANSPORT].sum(axis=(0, 2)), gdp,

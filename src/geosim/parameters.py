@@ -132,11 +132,12 @@ _TABLE = [
               "yearly rise of the trade-cost term t^(1-σ) on China <-> Latin America pairs "
               "(positive: costs fall), relative to both sides' other trade", se=0.0114),
     Parameter("trend_fade", 0.9, 0.0, 1.0, "share kept per year",
-              "assumption: the trend fades after the model's base year (the last year its data "
-              "observe: 2023 for projections, 2012 for the back-test) with a half-life of ≈ 6.6 "
-              "years (0.9); 1 keeps the 2000-2012 rate, 0 stops it",
-              "share of the previous year's china_lac_trend rate kept each year after the base "
-              "year (rate in base year + k = china_lac_trend · trend_fade^(k-1))"),
+              "assumption: the trend fades from the end of its estimation window (the full "
+              "rate in 2013, then fading) with a half-life of ≈ 6.6 years (0.9), the same rule "
+              "for the back-test and projections; 1 keeps the 2000-2012 rate, 0 stops it",
+              "share of the previous year's china_lac_trend rate kept each year after 2013 "
+              "(rate in 2013 + k = china_lac_trend · trend_fade^k; projections from 2023 apply "
+              "the rates of 2024 on)"),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _TABLE}
