@@ -1,6 +1,7 @@
 """What moves a simulated world besides policies and agents: observed output paths (`gdp_path`
 events: World Bank GDP in current USD) and the China × Latin America trade-cost trend estimated
-on 2000-2012 (`geosim.estimation`), continued from 2012 by one rule. Pure numpy; `GeoModel` asks for this year's values.
+on 2000-2012 (`geosim.estimation`), continued from 2012 by one rule. Pure numpy; `GeoModel`
+asks for this year's values.
 """
 
 from __future__ import annotations
