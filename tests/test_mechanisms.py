@@ -109,7 +109,11 @@ def test_screening_blocks_the_screened_share_and_leaves_the_rest(tmp_path):
     largest = pd.Series(WORLD.gdp, index=WORLD.iso3)[WORLD.lac].nlargest(10).index
     drop = (last(base).loc[largest, "china_fdi_share"]
             - last(screened).loc[largest, "china_fdi_share"])
-    assert (drop > 0).all() and drop.mean() > 0.02
+    # Chinese investors place nothing new in Venezuela in business as usual (a legacy stock of
+    # policy-bank loans): screening has nothing to block there, only the drift of other
+    # investors' choices through the ties remains
+    assert (drop.drop("VEN") > 0).all() and drop.mean() > 0.02
+    assert abs(drop["VEN"]) < 0.001
 
 
 # --- 3. An agreement counted once ----------------------------------------------------------------
