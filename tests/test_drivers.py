@@ -12,13 +12,18 @@ from geosim.parameters import resolve
 from geosim.runner import simulate
 
 
-@pytest.mark.parametrize("fade, years", [(0.9, 5), (1.0, 3), (0.0, 4), (0.5, 0)])
-def test_trend_factor_is_the_faded_sum_of_rates(fade, years):
+@pytest.mark.parametrize("fade, base, years", [(0.9, 2012, 5), (1.0, 2012, 3), (0.0, 2012, 4),
+                                               (0.5, 2012, 0), (0.9, 2023, 5), (1.0, 2023, 3),
+                                               (0.0, 2023, 4)])
+def test_trend_factor_is_the_faded_sum_of_rates_from_2012(fade, base, years):
+    """The rate fades from the end of the estimation window (2013 = the full rate) whatever the
+    base year: a projection from 2023 continues where the back-test's path is in 2024."""
     world = load_world()
     china = world.index("CHN")
     params = resolve({"china_lac_trend": 0.06, "trend_fade": fade, "sigma": 4.0})
-    total = sum(0.06 * fade**k for k in range(years))  # 0.06 (1 - f^k) / (1 - f)
-    factor = drivers.trend_factor(world, china, params, years)
+    first = base - 2012  # years of fading before the base year's next year
+    total = sum(0.06 * fade**k for k in range(first, first + years))
+    factor = drivers.trend_factor(world, china, params, base, base + years)
     expected = np.exp(-total / 3.0)
     lac = np.flatnonzero(world.is_lac)
     np.testing.assert_allclose(factor[china, lac], expected)
@@ -26,6 +31,21 @@ def test_trend_factor_is_the_faded_sum_of_rates(fade, years):
     others = np.ones_like(factor, dtype=bool)
     others[china, lac] = others[lac, china] = False
     assert (factor[others] == 1.0).all()
+
+
+def test_projection_and_back_test_share_one_trend_path():
+    """From 2012 to 2040 in one go equals 2012 to 2023 times 2023 to 2040 (the back-test's path
+    continued by the projection), at any fade; the rate in 2013 is the estimate."""
+    world = load_world()
+    china, lac = world.index("CHN"), np.flatnonzero(world.is_lac)[0]
+    for fade in (0.0, 0.6, 0.9, 1.0):
+        params = resolve({"trend_fade": fade})
+        whole = drivers.trend_factor(world, china, params, 2012, 2040)[china, lac]
+        parts = (drivers.trend_factor(world, china, params, 2012, 2023)
+                 * drivers.trend_factor(world, china, params, 2023, 2040))[china, lac]
+        assert whole == pytest.approx(parts, rel=1e-12)
+        assert drivers.trend_rate(params, 2013) == params["china_lac_trend"]
+        assert drivers.trend_rate(params, 2012) == 0.0
 
 
 def test_output_targets_are_observed_gdp_relative_to_the_start_year():

@@ -1,4 +1,5 @@
-"""The China × Latin America trend: recovery on a synthetic gravity panel, the stored estimate."""
+"""History estimates: the China × Latin America trend and the trade-investment tie — recovery on
+synthetic gravity panels, missing data, the stored estimates behind the parameters."""
 
 from __future__ import annotations
 
@@ -7,12 +8,17 @@ import pandas as pd
 import pytest
 
 from geosim.estimation import (
+    TIE_PATH,
     TREND_PATH,
     aggregate_eu,
     estimate_china_lac_trend,
+    estimate_tie_terms,
     estimate_trend_terms,
+    investment_stocks,
     load_panel,
+    read_tie_estimate,
     read_trend_estimate,
+    tie_table,
     trend_table,
 )
 from geosim.parameters import PARAMETERS
@@ -100,6 +106,7 @@ def test_parameter_default_is_the_stored_pooled_estimate() -> None:
     assert p.low == pytest.approx(p.default - 2 * se, abs=1e-3)
     assert p.high == pytest.approx(p.default + 2 * se, abs=1e-3)
     assert f"SE {se:.3f}" in p.source
+    assert p.se == pytest.approx(se, abs=1e-4)
 
 
 def test_eu_aggregation_sums_members_and_drops_intra_eu_flows() -> None:
@@ -122,3 +129,92 @@ def test_trend_fade_is_a_share() -> None:
     for bad in (-0.1, 1.5):
         with pytest.raises(ParameterError, match="'trend_fade' must be in \\[0, 1\\]"):
             resolve({"trend_fade": bad})
+
+
+# --- the trade-investment tie -------------------------------------------------------------------
+
+def tie_world(gamma: float, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """A Poisson panel whose US <-> region and China <-> region pairs carry γ·ln(1 + K/Y), with
+    the stocks and GDP that generated it."""
+    rng = np.random.default_rng(seed)
+    codes = ["CHN", *LAC, *OTHERS]
+    years = (2000, 2004, 2008, 2012)
+    a = {(c, y): rng.normal(0, 0.8) for c in codes for y in years}
+    b = {(c, y): rng.normal(0, 0.8) for c in codes for y in years}
+    gdp = pd.DataFrame([(h, y, 1e11) for h in LAC for y in years],
+                       columns=["iso3", "year", "gdp_usd"])
+    stock_rows, share = [], {}
+    for h in LAC:
+        for source, kinds in (("USA", ["us_fdi"]), ("CHN", ["china_official_mining_energy",
+                                                            "china_official_other",
+                                                            "china_deals"])):
+            level = rng.uniform(0.0, 0.4)
+            for y in years:
+                s = level * (1 + (y - 2000) / 12 * rng.uniform(0, 3))  # stock/GDP rising unevenly
+                share[source, h, y] = s
+                for k in kinds:
+                    stock_rows.append((source, k, h, y, s * 1e11 / len(kinds)))
+    stocks = pd.DataFrame(stock_rows, columns=["source", "kind", "host", "year", "value_usd"])
+    rows = []
+    for i in codes:
+        for j in codes:
+            if i == j:
+                continue
+            pair = rng.normal(5.0, 1.0)
+            for y in years:
+                tie = 0.0
+                for src, host in ((i, j), (j, i)):
+                    if (src, host, y) in share:
+                        tie = np.log1p(share[src, host, y])
+                mu = np.exp(a[i, y] + b[j, y] + pair + gamma * tie)
+                rows.append((i, j, y, float(rng.poisson(mu)) * 1e6, ""))
+    panel = pd.DataFrame(rows, columns=["exporter", "importer", "year", "exports_usd",
+                                        "agreement"])
+    return panel, stocks, gdp
+
+
+@pytest.mark.parametrize("gamma", [0.8, 0.0])
+def test_tie_recovers_a_known_effect_within_its_standard_error(gamma: float) -> None:
+    panel, stocks, gdp = tie_world(gamma, seed=4)
+    est = estimate_tie_terms(panel, "pooled", stocks=stocks, gdp=gdp, lac=LAC)[0]
+    assert est.term == "tie" and est.se < 0.2
+    assert abs(est.estimate - gamma) < 2.5 * est.se, est
+    by_source = estimate_tie_terms(panel, "source", stocks=stocks, gdp=gdp, lac=LAC)
+    assert [t.term for t in by_source] == ["tie_us_fdi", "tie_china_official", "tie_china_deals"]
+
+
+def test_tie_drops_pair_years_whose_stock_is_missing() -> None:
+    panel, stocks, gdp = tie_world(0.5, seed=1)
+    full = estimate_tie_terms(panel, "pooled", stocks=stocks, gdp=gdp, lac=LAC)[0]
+    gap = stocks[~((stocks["host"] == LAC[0]) & (stocks["kind"] == "us_fdi")
+                   & (stocks["year"] == 2004))]
+    fewer = estimate_tie_terms(panel, "pooled", stocks=gap, gdp=gdp, lac=LAC)[0]
+    assert fewer.n_obs == full.n_obs - 2  # USA -> host and host -> USA in 2004, not zeros
+    with pytest.raises(ValueError, match="unknown tie specification"):
+        estimate_tie_terms(panel, "by_country", stocks=stocks, gdp=gdp, lac=LAC)
+
+
+def test_shipped_stocks_missing_is_missing_and_no_deal_is_zero() -> None:
+    stocks = investment_stocks()
+    us = stocks[stocks["kind"] == "us_fdi"]
+    deals = stocks[stocks["kind"] == "china_deals"]
+    assert us["value_usd"].notna().all() and len(us) < 4 * 33  # some host-years unreported
+    assert len(deals) == 4 * 33 and (deals.loc[deals["year"] == 2004, "value_usd"] == 0).all()
+    chl = deals.set_index(["host", "year"])["value_usd"]
+    assert chl[("PER", 2012)] > chl[("PER", 2008)] > 0  # AEI deals from 2005, accumulated
+
+
+def test_stored_tie_estimate_equals_a_fresh_one_and_drives_gamma() -> None:
+    stored = read_tie_estimate(TIE_PATH)
+    fresh = tie_table(load_panel())
+    assert list(stored["term"]) == list(fresh["term"])
+    assert list(stored["n_obs"]) == list(fresh["n_obs"])
+    np.testing.assert_allclose(stored["estimate"], fresh["estimate"], atol=1e-6)
+    np.testing.assert_allclose(stored["se"], fresh["se"], atol=1e-6)
+    pooled = stored[(stored["sample"] == "all") & (stored["spec"] == "pooled")].iloc[0]
+    p = PARAMETERS["gamma"]
+    assert p.default == pytest.approx(pooled["estimate"], abs=5e-4)
+    assert p.se == pytest.approx(pooled["se"], abs=5e-4)
+    assert p.low == pytest.approx(p.default - 2 * p.se, abs=1e-2)
+    assert p.high == pytest.approx(p.default + 2 * p.se, abs=1e-2)
+    assert f"SE {pooled['se']:.3f}" in p.source

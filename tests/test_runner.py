@@ -181,16 +181,17 @@ def test_bad_param_is_a_user_error_and_writes_nothing(tmp_path, capsys, setting,
 
 
 def test_compare_param_reaches_both_sides(tmp_path, capsys):
-    """`compare --seeds --param`: both scenarios run under the override. With γ = 0.3 the
-    pivot's effect on the region's China share differs from the default's (γ = 0)."""
+    """`compare --seeds --param`: both scenarios run under the override. With γ at the top of
+    its range (1.28) the US programme ties hosts to the US, so the pivot's effect on the region's
+    US share is larger than at the default (γ = 0.228)."""
     effects = {}
-    for label, extra in (("default", []), ("gamma", ["--param", "gamma=0.3"])):
+    for label, extra in (("default", []), ("gamma", ["--param", "gamma=1.28"])):
         out = tmp_path / label
         assert main(["compare", "baseline", "pivot", "--seeds", "1", "--out", str(out)]
                     + extra) == 0
         region = pd.read_csv(out / "effects_region.csv").set_index("outcome")
-        effects[label] = region.loc["china_trade_share", "mean"]
-    assert effects["gamma"] > effects["default"] + 0.1
+        effects[label] = region.loc["us_trade_share", "mean"]
+    assert effects["gamma"] > effects["default"] + 0.05
 
 
 def test_compare_param_without_simulated_runs_is_a_user_error(runs, tmp_path, capsys):

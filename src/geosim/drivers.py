@@ -1,6 +1,7 @@
 """What moves a simulated world besides policies and agents: observed output paths (`gdp_path`
 events: World Bank GDP in current USD) and the China × Latin America trade-cost trend estimated
-on 2000-2012 (`geosim.estimation`). Pure numpy; `GeoModel` asks for this year's values.
+on 2000-2012 (`geosim.estimation`), continued from 2012 by one rule. Pure numpy; `GeoModel`
+asks for this year's values.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from geosim.data import World, observed_gdp
+from geosim.estimation import LAST_YEAR as TREND_WINDOW_END
 from geosim.trade import Equilibrium
 
 # Observed output paths are met to this relative tolerance.
@@ -17,18 +19,25 @@ OUTPUT_PATH_TOL = 1e-9
 OUTPUT_PATH_ROUNDS = 50
 
 
-def trend_factor(world: World, china: int, params: Mapping[str, float],
-                 years_since_base: int) -> np.ndarray:
-    """Trade-cost change factors t̂ of the China × Latin America trend since the base year:
-    exp(−T/(σ−1)) on China <-> Latin America pairs, 1 elsewhere. T is the sum of the yearly
-    rates: `china_lac_trend` in the first year after the base year, then fading by
-    `trend_fade` a year. The rule is the same whatever the base year (the forecast origin: 2023
-    for projections, 2012 for the back-test), so the back-test uses nothing a projection would
-    not."""
+def trend_rate(params: Mapping[str, float], year: int) -> float:
+    """The China × Latin America trend's rate in ``year`` (log points of t^(1−σ)): the estimated
+    `china_lac_trend` in the first year after the estimation window (2013), fading by
+    `trend_fade` a year from there; 0 in the window. One rule, whatever the model's base year."""
+    k = year - TREND_WINDOW_END - 1
+    return params["china_lac_trend"] * params["trend_fade"] ** k if k >= 0 else 0.0
+
+
+def trend_factor(world: World, china: int, params: Mapping[str, float], base_year: int,
+                 year: int) -> np.ndarray:
+    """Trade-cost change factors t̂ of the China × Latin America trend from the base year to
+    ``year``: exp(−T/(σ−1)) on China <-> Latin America pairs, 1 elsewhere, T the sum of
+    `trend_rate` over the years after the base year. The trend continues from the end of its
+    estimation window (2012) the same way for the back-test (base year 2012) and projections
+    (base year 2023: the 2013-2023 part is already in the base-year data), so the back-test
+    uses nothing a projection would not."""
     n = len(world.iso3)
     factor = np.ones((n, n))
-    total = sum(params["china_lac_trend"] * params["trend_fade"] ** k
-                for k in range(years_since_base))
+    total = sum(trend_rate(params, y) for y in range(base_year + 1, year + 1))
     if total:
         change = np.exp(-total / (params["sigma"] - 1.0))
         factor[china, world.is_lac] = change

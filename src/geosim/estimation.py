@@ -20,6 +20,12 @@ agreement dummy); missing rows are missing reports (not zeros) and stay out; rep
 the estimator (separation). RTA = a deep agreement in force (free-trade area, customs union,
 economic integration, EU); PSA = a partial-scope agreement (WTO RTA-IS type PSA: LAIA, GSTP,
 APTA, ...), kept apart because it gives few preferences.
+
+The trade-investment tie (parameter `gamma`, stored in `data/sources/history/investment_tie.csv`)
+adds to the same specification γ·ln(1 + K_sht / Y_ht) on the pairs source s -> host h and
+h -> s, where K_sht is the source's stock in the host and Y_ht the host's GDP (both current USD):
+γ is the change of ln t^(1−σ) per unit of ln(1 + stock/GDP), the form `investment.tie_factor`
+applies. See `estimate_tie_terms`.
 """
 
 from __future__ import annotations
@@ -231,4 +237,220 @@ def write_trend_estimate(path: Path | str = TREND_PATH,
 
 def read_trend_estimate(path: Path | str = TREND_PATH) -> pd.DataFrame:
     """The stored trend table (see `write_trend_estimate`)."""
+    return pd.read_csv(path)
+
+
+# -- the trade-investment tie ----------------------------------------------------------------
+
+FDI_PATH = SOURCES_DIR / "history" / "unctad_fdi_instock_lac_2001_2012.csv"
+AIDDATA_PATH = SOURCES_DIR / "history" / "aiddata_geocoded_lac_by_sector_2000_2014.csv"
+AEI_PATH = SOURCES_DIR / "aei_cgit_lac_2005_2018.csv"
+GDP_HISTORY_PATH = SOURCES_DIR / "history" / "gdp_growth_lab_2000_2024.csv"
+TIE_PATH = SOURCES_DIR / "history" / "investment_tie.csv"
+# Flows (AidData commitments, AEI deals) become stocks by perpetual inventory at the model's
+# default depreciation (parameter delta).
+STOCK_DEPRECIATION = 0.05
+# Stock kinds: (source economy, the shipped data behind it).
+STOCK_KINDS = {
+    "us_fdi": ("USA", "UNCTAD bilateral FDI inward stock (host-reported)"),
+    "china_fdi": ("CHN", "UNCTAD bilateral FDI inward stock (host-reported; sparse)"),
+    "china_official_mining_energy": ("CHN", "AidData geocoded official finance, energy "
+                                     "generation and supply; industry, mining, construction"),
+    "china_official_other": ("CHN", "AidData geocoded official finance, every other sector"),
+    "china_deals": ("CHN", "AEI China Global Investment Tracker, deals >= $100m (from 2005)"),
+}
+# Each specification: regressor name -> the stock kinds it sums (per source, per pair).
+TIE_SPECIFICATIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    # One rule for every source: US FDI on US pairs, Chinese official finance and deals on
+    # China's pairs (UNCTAD's Chinese stocks are too sparse and offshore-routed; AEI counts
+    # Chinese FDI instead).
+    "pooled": {"tie": ("us_fdi", "china_official_mining_energy", "china_official_other",
+                       "china_deals")},
+    "source": {"tie_us_fdi": ("us_fdi",),
+               "tie_china_official": ("china_official_mining_energy", "china_official_other"),
+               "tie_china_deals": ("china_deals",)},
+    "sector": {"tie_us_fdi": ("us_fdi",),
+               "tie_china_official_mining_energy": ("china_official_mining_energy",),
+               "tie_china_official_other": ("china_official_other",),
+               "tie_china_deals": ("china_deals",)},
+    "china_fdi_unctad": {"tie_us_fdi": ("us_fdi",), "tie_china_fdi": ("china_fdi",)},
+}
+TIE_METHOD = ("PPML (pyfixest fepois), exporter-year, importer-year and pair fixed effects, RTA, "
+              "partial-scope and China x Latin America trend terms, SE clustered by pair (CRV1); "
+              "tie = ln(1 + stock/host GDP) on source <-> host pairs; UN Comtrade 2000, 2004, "
+              "2008, 2012")
+
+
+def _perpetual_inventory(flows: pd.DataFrame, hosts: Iterable[str], years: Iterable[int]
+                         ) -> pd.DataFrame:
+    """Stocks (host, year, value_usd) at the end of each year from yearly flows (host, year,
+    usd), depreciating at `STOCK_DEPRECIATION`; a host without a flow has a zero stock."""
+    rows = []
+    for host in hosts:
+        f = flows[flows["host"] == host]
+        for year in years:
+            past = f[f["year"] <= year]
+            value = (past["usd"] * (1 - STOCK_DEPRECIATION) ** (year - past["year"])).sum()
+            rows.append((host, year, float(value)))
+    return pd.DataFrame(rows, columns=["host", "year", "value_usd"])
+
+
+def investment_stocks(years: Iterable[int] = (2000, 2004, 2008, 2012),
+                      lac: Iterable[str] | None = None) -> pd.DataFrame:
+    """Stocks of each kind in `STOCK_KINDS` by host and year (source, kind, host, year,
+    value_usd) from the shipped data. UNCTAD stocks are missing (absent) where the host reports
+    nothing; a year before 2001 takes UNCTAD's 2001 stock. Deal data (AidData, AEI) count a
+    host-year without a deal as no new investment, so every host of ``lac`` has those stocks.
+    """
+    years = list(years)
+    hosts = list(load_world().lac if lac is None else lac)
+    fdi = pd.read_csv(FDI_PATH).dropna(subset=["instock_usd_millions"])
+    parts = []
+    for kind, source in (("us_fdi", "USA"), ("china_fdi", "CHN")):
+        f = fdi[fdi["source"] == source]
+        first = int(f["year"].min())
+        for year in years:
+            y = f[f["year"] == max(year, first)]
+            parts.append(pd.DataFrame({"source": source, "kind": kind, "host": y["host"],
+                                       "year": year,
+                                       "value_usd": y["instock_usd_millions"] * 1e6}))
+    aid = pd.read_csv(AIDDATA_PATH).rename(columns={"iso3": "host", "usd_current": "usd"})
+    for group in ("mining_energy", "other"):
+        stock = _perpetual_inventory(aid[aid["sector_group"] == group], hosts, years)
+        parts.append(stock.assign(source="CHN", kind=f"china_official_{group}"))
+    aei = pd.read_csv(AEI_PATH).rename(columns={"iso3": "host"})
+    stock = _perpetual_inventory(aei.assign(usd=aei["usd_millions"] * 1e6), hosts, years)
+    parts.append(stock.assign(source="CHN", kind="china_deals"))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["source", "kind", "host", "year", "value_usd"]]
+
+
+def _tie_regressors(d: pd.DataFrame, spec: dict[str, tuple[str, ...]], stocks: pd.DataFrame,
+                    gdp: pd.DataFrame, lac: Iterable[str]) -> pd.DataFrame:
+    """Add each regressor of a tie specification to an estimation frame: ln(1 + K/Y) on the
+    source <-> host pairs (host in the region), 0 on every other pair, NaN where a stock part or
+    the host's GDP is missing (those pair-years are then dropped)."""
+    lac = set(lac)
+    gdp_by = gdp.set_index(["iso3", "year"])["gdp_usd"]
+    keys = ["source", "host", "year"]
+    for name, kinds in spec.items():
+        k = stocks[stocks["kind"].isin(kinds)].groupby(keys)["value_usd"]
+        parts = pd.Series({s: sum(STOCK_KINDS[kind][0] == s for kind in kinds)
+                           for s in stocks["source"].unique()})
+        needed = parts.reindex(k.count().index.get_level_values("source")).to_numpy()
+        total = k.sum().where(k.count() == needed)  # a missing part makes the sum missing
+        hosts = total.index.droplevel("source")  # (host, year)
+        y = gdp_by.reindex(hosts.set_names(["iso3", "year"])).to_numpy()
+        x = pd.Series(np.log1p(total.to_numpy() / y), index=total.index)
+        d[name] = 0.0
+        for source in x.index.get_level_values("source").unique():
+            xs = x.xs(source, level="source")
+            for a, b in (("exporter", "importer"), ("importer", "exporter")):
+                on = (d[a] == source) & d[b].isin(lac)
+                key = pd.MultiIndex.from_arrays([d.loc[on, b], d.loc[on, "year"]])
+                d.loc[on, name] = xs.reindex(key).to_numpy()
+    return d
+
+
+@dataclass(frozen=True)
+class TieEstimate:
+    """One estimated tie term: change of ln t^(1−σ) per unit of ln(1 + stock/host GDP)."""
+
+    spec: str
+    term: str
+    estimate: float
+    se: float
+    n_obs: int
+    n_pairs_with_stock: int
+    method: str
+
+
+def estimate_tie_terms(panel: pd.DataFrame, spec: str = "pooled",
+                       stocks: pd.DataFrame | None = None, gdp: pd.DataFrame | None = None,
+                       lac: Iterable[str] | None = None, china: str = "CHN"
+                       ) -> list[TieEstimate]:
+    """PPML estimate of how a source's stock in a host changes trade between them (both
+    directions), net of the China × Latin America trend, agreements and the fixed effects.
+
+    Args:
+        panel: bilateral flows (exporter, importer, year, exports_usd, agreement); years after
+            2012 are ignored.
+        spec: a key of `TIE_SPECIFICATIONS`.
+        stocks: source, kind, host, year, value_usd (default `investment_stocks()`).
+        gdp: host GDP, iso3, year, gdp_usd (default the shipped Growth Lab series).
+        lac: the Latin American and Caribbean codes (default: the 2023 world's).
+
+    Raises:
+        ValueError: unknown spec, a bad panel (see `estimate_trend_terms`), or a tie term with no
+            variation within the fixed effects.
+    """
+    import pyfixest as pf
+    from pyfixest.demeaners import MapDemeaner
+
+    if spec not in TIE_SPECIFICATIONS:
+        raise ValueError(f"unknown tie specification {spec!r}; expected one of "
+                         f"{', '.join(TIE_SPECIFICATIONS)}")
+    lac = list(load_world().lac if lac is None else lac)
+    d = _regressors(panel, lac, china)
+    years = sorted(d["year"].unique())
+    stocks = investment_stocks(years, lac) if stocks is None else stocks
+    gdp = pd.read_csv(GDP_HISTORY_PATH) if gdp is None else gdp
+    terms = list(TIE_SPECIFICATIONS[spec])
+    d = _tie_regressors(d, TIE_SPECIFICATIONS[spec], stocks, gdp, lac)
+    d = d.dropna(subset=terms)
+    formula = (f"y ~ {' + '.join(terms)} + chn_lac + rta + psa "
+               "| exporter_year + importer_year + pair")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        fit = pf.fepois(formula, data=d, vcov={"CRV1": "pair"}, iwls_tol=1e-10,
+                        demeaner=MapDemeaner(fixef_tol=1e-10))
+    coef, se = fit.coef(), fit.se()
+    out = []
+    for term in terms:
+        if not np.isfinite(se[term]):
+            raise ValueError(f"tie term {term} is not identified (no variation within the "
+                             "fixed effects)")
+        with_stock = d.loc[d[term] > 0, "pair"].nunique()
+        out.append(TieEstimate(spec, term, float(coef[term]), float(se[term]), int(fit._N),
+                               int(with_stock), f"{TIE_METHOD}; spec {spec}"))
+    return out
+
+
+# IMF offshore financial centres among the region's economies (IMF 2000 list; Zucman's tables):
+# their FDI stocks are mostly holding companies, not plants.
+OFFSHORE_CENTRES = frozenset({"ATG", "BHS", "BLZ", "BRB", "DMA", "GRD", "KNA", "LCA", "PAN",
+                              "VCT"})
+TIE_COLUMNS = ("sample", "spec", "term", "estimate", "se", "n_obs", "n_pairs_with_stock", "method")
+
+
+def tie_table(panel: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every tie specification on the whole panel, and the pooled and by-source ones without
+    the offshore financial centres (columns `TIE_COLUMNS`)."""
+    panel = load_panel() if panel is None else panel
+    onshore = panel[~panel["exporter"].isin(OFFSHORE_CENTRES)
+                    & ~panel["importer"].isin(OFFSHORE_CENTRES)]
+    runs = [("all", spec, panel) for spec in TIE_SPECIFICATIONS]
+    runs += [("without offshore centres", spec, onshore) for spec in ("pooled", "source")]
+    rows = []
+    for sample, spec, data in runs:
+        for e in estimate_tie_terms(data, spec):
+            rows.append({"sample": sample, "spec": spec, "term": e.term, "estimate": e.estimate,
+                         "se": e.se, "n_obs": e.n_obs,
+                         "n_pairs_with_stock": e.n_pairs_with_stock, "method": e.method})
+    return pd.DataFrame(rows, columns=list(TIE_COLUMNS))
+
+
+def write_tie_estimate(path: Path | str = TIE_PATH,
+                       panel: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Estimate the tie table on the shipped data and store it as CSV (the parameter `gamma`
+    cites its pooled row)."""
+    table = tie_table(panel)
+    table.to_csv(path, index=False, float_format="%.10g")
+    return table
+
+
+def read_tie_estimate(path: Path | str = TIE_PATH) -> pd.DataFrame:
+    """The stored tie table (see `write_tie_estimate`)."""
     return pd.read_csv(path)

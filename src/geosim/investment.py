@@ -15,10 +15,10 @@ from geosim.policies import SECTORS
 
 # Channels through which a sector's stock acts on the host (DESIGN §5): renewables, technology
 # and manufacturing raise productivity (κ); transport lowers the host's trade costs with everyone
-# (ν); mining/energy and agriculture tie the host's trade to the investor's home (γ).
+# (ν); every sector's stock ties the host's trade to the investor's home (γ, `tie_factor`): the
+# 2000-2012 estimate does not tell sectors apart (docs/validation.md), so one rule serves all.
 PRODUCTIVE = tuple(SECTORS.index(s) for s in ("renewables", "technology", "manufacturing"))
 TRANSPORT = (SECTORS.index("transport"),)
-TIED = tuple(SECTORS.index(s) for s in ("mining_energy", "agriculture"))
 
 # Infrastructure capital ≈ 0.5 × GDP: new transport investment is measured against it (IMF
 # Investment and Capital Stock Dataset: public capital ≈ 50-60 % of GDP in Latin America).
@@ -136,15 +136,18 @@ def infrastructure_factor(extra_transport: np.ndarray, gdp: np.ndarray, nu: floa
     return np.maximum(1.0 + extra_transport / (INFRA_CAPITAL_GDP * gdp), EFFECT_FLOOR) ** (-nu)
 
 
-def tie_factor(tied: np.ndarray, bau_tied: np.ndarray, gamma: float, sigma: float) -> np.ndarray:
-    """Trade-cost factor between a source economy and each host from the source's tied stock.
+def tie_factor(stock: np.ndarray, bau_stock: np.ndarray, gdp: np.ndarray, gamma: float,
+               sigma: float) -> np.ndarray:
+    """Trade-cost factor t̂ between a source economy and each host from the source's stock there.
 
-    γ is the elasticity of the trade-cost term t^(1−σ) to the source's stock in the host (mining/
-    energy and agriculture, every investor of that source pooled), relative to business as usual:
-    (R / R_BAU)^(−γ/(σ−1)). Hosts without a business-as-usual stock get no tie effect.
+    One rule for every source (US, EU, Chinese; private and public) and sector: the trade-cost
+    term t^(1−σ) of the pair changes by the factor ((1 + K/Y) / (1 + K_BAU/Y))^γ, K the source's
+    stock in the host (all its investors and sectors pooled), K_BAU the same without the
+    scenario's policies and Y the host's GDP: the form estimated on 2000-2012 data
+    (`geosim.estimation.estimate_tie_terms`). So t̂ = ((1 + K/Y) / (1 + K_BAU/Y))^(−γ/(σ−1)):
+    no extra stock, no tie; γ > 0 lowers the pair's trade costs as the stock grows.
     """
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(bau_tied > 0, tied / bau_tied, 1.0)
+    ratio = (1.0 + stock / gdp) / (1.0 + bau_stock / gdp)
     return np.maximum(ratio, 1e-12) ** (-gamma / (sigma - 1.0))
 
 

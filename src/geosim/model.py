@@ -26,7 +26,7 @@ from geosim.agreements import AgreementState
 from geosim.data import World, load_world
 from geosim.engine import engine_for, sector_shares
 from geosim.graph import TradeGraph
-from geosim.investment import INVESTOR_PROFILES, PRODUCTIVE, TIED, TRANSPORT
+from geosim.investment import INVESTOR_PROFILES, PRODUCTIVE, TRANSPORT
 from geosim.parameters import resolve
 from geosim.policies import SECTORS, Application
 from geosim.records import Records
@@ -488,18 +488,17 @@ class GeoModel(mesa.Model):
         p = self.params
         sigma = p["sigma"]
         cost = self.agreements.cost_factor(self.year, sigma)
-        cost *= drivers.trend_factor(self.world, self.china, p, self.year - self.start)
+        cost *= drivers.trend_factor(self.world, self.china, p, self.start, self.year)
         gdp = self._gdp_now()
         extra = self.stock - self.bau_stock()
         infra = investment.infrastructure_factor(extra[:, :, TRANSPORT].sum(axis=(0, 2)), gdp,
                                                  p["nu"])
         cost *= infra[:, None] * infra[None, :]
-        if p["gamma"] > 0:
+        if p["gamma"] != 0:  # one tie rule for every source's stock (`investment.tie_factor`)
             bau = self.bau_stock()
             for source, ks in self._sources.items():
-                tie = investment.tie_factor(self.stock[ks][:, :, TIED].sum(axis=(0, 2)),
-                                            bau[ks][:, :, TIED].sum(axis=(0, 2)), p["gamma"],
-                                            sigma)
+                tie = investment.tie_factor(self.stock[ks].sum(axis=(0, 2)),
+                                            bau[ks].sum(axis=(0, 2)), gdp, p["gamma"], sigma)
                 cost[:, source] *= tie
                 cost[source, :] *= tie
         np.fill_diagonal(cost, 1.0)

@@ -114,10 +114,11 @@ class ParameterSpec:
         if self.distribution == "uniform" and self.integer:
             lo, hi = round(self.low), round(self.high)
             x = np.minimum(lo + np.floor(u * (hi - lo + 1)), hi)
-        elif self.distribution == "uniform":
-            x = self.low + u * (self.high - self.low)
+        elif self.distribution == "uniform":  # clipped: low + 1·(high − low) may round above high
+            x = np.clip(self.low + u * (self.high - self.low), self.low, self.high)
         elif self.distribution == "loguniform":
-            x = np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low)))
+            x = np.clip(np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low))),
+                        self.low, self.high)
         elif self.distribution == "normal":
             lo, hi = self.low, self.high
             a = ndtr((lo - self.mean) / self.sd) if lo is not None else NORMAL_TAIL
