@@ -148,8 +148,22 @@ class TradeBloc(mesa.Agent):
         self.leader = leader
         self.external_tariff = external_tariff  # a customs union's common external tariff
         self.rule = "unanimity"
+        # A customs union whose members may not enter another agreement alone (Mercosur).
+        self.joint_negotiation = False
         self.applications: list[Application] = []
         self.decisions: list[dict] = []
+
+    def refuse_alone(self, country: str, union: TradeBloc) -> dict:
+        """Record that a member of a jointly negotiating customs union cannot join alone."""
+        record = {"year": self.model.year, "bloc": self.name, "country": country,
+                  "joined": False, "customs_union": f"refused: member of {union.name}",
+                  "reason": f"refused: {country} is in the customs union {union.name}, whose "
+                            f"members negotiate trade agreements jointly "
+                            f"(data/sources/customs_unions.csv); it cannot join {self.name} "
+                            "alone: the whole union applies (customs_union: bloc) or it must "
+                            "leave the union first"}
+        self.decisions.append(record)
+        return record
 
     def decide(self, app: Application, welfare: np.ndarray | None, new_pairs: int) -> dict:
         """Decide one application given every country's welfare change (%) if it joined.
@@ -158,7 +172,8 @@ class TradeBloc(mesa.Agent):
         and, separately, the political term; the members' verdict; the outcome and its reason.
         """
         model, p = self.model, self.model.params
-        record: dict = {"year": model.year, "bloc": self.name, "country": app.country}
+        record: dict = {"year": model.year, "bloc": self.name, "country": app.country,
+                        "customs_union": ""}
         if welfare is None:
             record.update(joined=True, imposed=True,
                           reason="imposed by the scenario (decide: false)")
