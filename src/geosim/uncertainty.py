@@ -47,7 +47,8 @@ NOT_DRAWN = {
                  "eu_private_bn")
 }
 SALTELLI_MIN_BASE = 64  # base samples below which Saltelli's estimates are too noisy to report
-RBD_HARMONICS = 10  # SALib's default M; its bootstrap (half samples) needs more than 4M draws
+RBD_HARMONICS = 10  # SALib's default M
+MIN_DRAWS = 4 * RBD_HARMONICS + 2  # SALib's bootstrap resamples N/2 draws and needs N/2 > 2M
 BOOTSTRAP_SEED = 20250101  # the indices' bootstrap intervals (as `geosim analyze`)
 # Region outcomes recorded per draw (final year): B's level and B − A.
 METRICS = ("china_trade_share", "us_trade_share", "real_gdp_index", "trade_with_china",
@@ -95,9 +96,9 @@ def design(specs: Sequence[ParameterSpec], draws: int, root: int) -> Design:
     """N draws of the parameters, deterministic in ``root`` (the design's stream is
     `SeedSequence(root)`; draw i runs with seed `run_seed(root, i, 0)`)."""
     d = len(specs)
-    if draws <= 4 * RBD_HARMONICS:
-        raise ScenarioError(f"compare --draws: at least {4 * RBD_HARMONICS + 1} draws are needed "
-                            f"(RBD-FAST and the bootstrap of its intervals), got {draws}")
+    if draws < MIN_DRAWS:
+        raise ScenarioError(f"compare --draws: at least {MIN_DRAWS} draws are needed (RBD-FAST "
+                            f"and the bootstrap of its intervals), got {draws}")
     rng = np.random.default_rng(np.random.SeedSequence(root))
     base = 2 ** int(math.log2(draws // (d + 2))) if draws >= SALTELLI_MIN_BASE * (d + 2) else 0
     if base:
@@ -123,8 +124,8 @@ class Draws:
     """The runs of a `--draws` comparison.
 
     Attributes:
-        table: one row per draw: draw, seed, status, the drawn parameters, the effect columns
-            (`EFFECTS`) and A's China share (%), in design order.
+        table: one row per draw: draw, seed, status, the fixed and the drawn parameters, the
+            effect columns (`EFFECTS`) and A's China share (%), in design order.
         design: the design the rows follow.
         specs: the drawn parameters.
         year: the year compared (the last common year of A and B).
@@ -156,7 +157,7 @@ def run_draws(a: Scenario, b: Scenario, draws: int, *, root: int = 1,
                         quiet=quiet, desc=f"{b.name} vs {a.name}, {len(d.values)} draws")
     rows = []
     for i, (values, seed, r) in enumerate(zip(d.values, d.seeds, results, strict=True)):
-        row = {"draw": i, "seed": seed, "status": r.status, **values}
+        row = {"draw": i, "seed": seed, "status": r.status, **fixed, **values}
         if r.status == "done":
             row.update(_effects(r.outcomes))
         else:
