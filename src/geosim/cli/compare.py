@@ -180,6 +180,6 @@ def _print_draws(a_name: str, b_name: str, draws, table, sobol) -> None:
               f"{r['p95']:+.3f}], P(decrease) {r['p_negative']:.2f}")
     for outcome, rows in sobol.groupby("outcome", sort=False):
         top = rows.head(5)
-        print(f"  {rows['method'].iloc[0]} of the {outcome}: " + ", ".join(
-            f"{r.parameter} {r.S1:.2f}" for r in top.itertuples())
+        print(f"  {rows['method'].iloc[0]} of the {outcome} (S1 ± 95 % bootstrap): " + ", ".join(
+            f"{r.parameter} {r.S1:.2f} ± {r.S1_conf:.2f}" for r in top.itertuples())
             + f"; sum of S1 {rows['S1'].sum():.2f}")
