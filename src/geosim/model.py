@@ -21,7 +21,15 @@ import numpy as np
 import pandas as pd
 
 from geosim import drivers, investment, metrics, trade
-from geosim.agents import Country, Investor, Programme, TradeBloc
+from geosim.agents import (
+    Country,
+    Investor,
+    Programme,
+    TradeBloc,
+    customs_union_rule,
+    fta_parties,
+    settle_unions,
+)
 from geosim.agreements import AgreementState
 from geosim.data import World, joint_negotiation_unions, load_world
 from geosim.graph import TradeGraph
@@ -261,16 +269,9 @@ class GeoModel(mesa.Model):
         """A new agreement among the countries: every pair liberalised from this year."""
         if name not in self.blocs:
             self.blocs[name] = TradeBloc(self, name, "FTA", {}, leader(self.world, countries))
-        bloc = self.blocs[name]
-        parties = []
-        for iso in countries:  # a union that negotiates jointly enters whole or not at all
-            union = self._union_of(iso, bloc)
-            if union is not None and not set(union.members) <= set(countries):
-                bloc.refuse_alone(iso, union)
-            else:
-                parties.append(iso)
+        parties = fta_parties(countries, self.blocs[name], self.blocs.values())
         if len(parties) > 1:
-            self.admit(bloc, {iso: (phase_in, 0.0) for iso in parties})
+            self.admit(self.blocs[name], {iso: (phase_in, 0.0) for iso in parties})
 
     def set_tariffs(self, importers: list[str], exporters: list[str], rate_pct: float | None,
                     change_pp: float | None) -> None:
@@ -430,7 +431,7 @@ class GeoModel(mesa.Model):
                    if app.country not in bloc.members]
         for bloc in self.blocs.values():
             bloc.applications = []
-        pending, groups = self._customs_union_rule(pending)
+        pending, groups = customs_union_rule(pending, self.blocs.values())
         if not pending:
             return
         p = self.params
@@ -458,57 +459,9 @@ class GeoModel(mesa.Model):
             if record["joined"]:
                 accepted.setdefault(bloc.name, {})[app.country] = (app.phase_in,
                                                                    app.rules_of_origin_pct)
-        for (name, union), countries in groups.items():  # a customs union joins whole or not
-            out = sorted(c for c in countries if c not in accepted.get(name, {}))
-            for c in countries:
-                records[name, c]["customs_union"] = (
-                    f"with {union}: " + (f"not joined, {', '.join(out)} did not" if out else
-                                         "joined together"))
-                if out and records[name, c]["joined"]:
-                    records[name, c]["joined"] = False
-                    records[name, c]["reason"] += (f"; not joined: {union} joins whole or not at "
-                                                   f"all and {', '.join(out)} did not join")
-                    del accepted[name][c]
+        settle_unions(groups, records, accepted)
         for name, newcomers in accepted.items():
             self.admit(self.blocs[name], newcomers)
-
-    def _union_of(self, iso3: str, target: TradeBloc) -> TradeBloc | None:
-        """The customs union that negotiates jointly (Mercosur) ``iso3`` belongs to, other than
-        ``target``, or None."""
-        for bloc in self.blocs.values():
-            if bloc.joint_negotiation and bloc is not target and iso3 in bloc.members:
-                return bloc
-        return None
-
-    def _customs_union_rule(self, pending: list[tuple[TradeBloc, Application]]
-                            ) -> tuple[list[tuple[TradeBloc, Application]],
-                                       dict[tuple[str, str], set[str]]]:
-        """Members of a jointly negotiating customs union cannot join another bloc alone.
-
-        An applicant whose whole union applies with it (listed, or ``customs_union: bloc``,
-        which adds the union's other members as applicants) is decided with the union: all
-        join or none. Otherwise it is refused (`TradeBloc.refuse_alone`). Returns the
-        applications to decide and the groups {(bloc, union): countries}.
-        """
-        out, groups = [], {}
-        applying = {(bloc.name, app.country) for bloc, app in pending}
-        for bloc, app in pending:
-            union = self._union_of(app.country, bloc)
-            if union is None:
-                out.append((bloc, app))
-                continue
-            others = [m for m in union.members
-                      if m not in bloc.members and (bloc.name, m) not in applying]
-            if others and app.customs_union != "bloc":
-                bloc.refuse_alone(app.country, union)
-                continue
-            out.append((bloc, app))
-            groups.setdefault((bloc.name, union.name), set()).update(
-                m for m in union.members if m not in bloc.members)
-            for m in others:
-                out.append((bloc, dataclasses.replace(app, country=m)))
-                applying.add((bloc.name, m))
-        return out, groups
 
     def _answer_tariff_increases(self, increase: np.ndarray) -> None:
         """Each country hit by a tariff increase this year answers as its agent decides."""
