@@ -96,6 +96,14 @@ def _print_runs(a, b, per_country, region) -> None:
           f"{last['china_trade_share_b']:.1f}% ({last['china_trade_share_change_pp']:+.2f} pp)"
           f"; US {last['us_trade_share_a']:.1f}% -> {last['us_trade_share_b']:.1f}% "
           f"({last['us_trade_share_change_pp']:+.2f} pp)")
+    if "total_trade_change_pct" in region:
+        print(f"  trade in USD: with China {last['trade_with_china_change_pct']:+.2f}%, with the "
+              f"US {last['trade_with_us_change_pct']:+.2f}%, within the region "
+              f"{last['intra_region_trade_change_pct']:+.2f}%, total "
+              f"{last['total_trade_change_pct']:+.2f}%; China share change = "
+              f"{last['china_trade_share_change_from_trade_with_china_pp']:+.3f} pp (trade with "
+              f"China) {last['china_trade_share_change_from_total_trade_pp']:+.3f} pp "
+              "(the denominator)")
     cols = ["iso3", "china_trade_share_a", "china_trade_share_b",
             "china_trade_share_change_pp", "us_trade_share_change_pp", "real_gdp_change_pct"]
     moved = per_country.reindex(per_country["china_trade_share_change_pp"].abs()
