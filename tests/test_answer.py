@@ -242,3 +242,10 @@ def test_a_customs_union_joins_whole_or_not_at_all():
     assert not any(d["joined"] for d in strict.decisions)
     assert not mercosur & set(strict.blocs["USMCA"].members)
     assert all("not joined" in d["customs_union"] for d in strict.decisions)
+
+
+def test_too_few_draws_is_refused_before_anything_runs(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    assert main(["compare", "baseline", "pivot", "--draws", "10", "--out", str(out)]) == 2
+    assert "--draws: at least 42 draws" in capsys.readouterr().err
+    assert not out.exists()

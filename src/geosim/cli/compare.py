@@ -137,8 +137,11 @@ def handle_draws(args: argparse.Namespace) -> int:
     from geosim.effects import paired_effects, shapley
     from geosim.reports import write_comparison, write_tables
     from geosim.results import comparison_input, read_run, slug
-    from geosim.uncertainty import attribution, run_draws, summary
+    from geosim.uncertainty import MIN_DRAWS, attribution, run_draws, summary
 
+    if args.draws < MIN_DRAWS:
+        raise UserError(f"--draws: at least {MIN_DRAWS} draws are needed (RBD-FAST and the "
+                        f"bootstrap of its intervals), got {args.draws}")
     a_in, b_in = comparison_input(args.run_a), comparison_input(args.run_b)
     overrides = parameter_overrides(args.param)  # fixed on both sides, not drawn
     out = Path(args.out) if args.out else (
