@@ -146,18 +146,18 @@ def test_the_design_is_a_seeded_latin_hypercube_or_saltelli_when_n_allows():
     assert uncertainty.design(small, 255, root=1).method == "lhs"
     saltelli = uncertainty.design(small, 300, root=1)
     assert saltelli.method == "saltelli" and len(saltelli.values) == 64 * 4
-    with pytest.raises(ScenarioError, match="at least 42 draws"):
-        uncertainty.design(specs, 41, root=1)
+    with pytest.raises(ScenarioError, match="at least 80 draws"):
+        uncertainty.design(specs, 79, root=1)
 
 
 def test_common_draws_and_seeds_make_a_against_itself_exactly_zero(tmp_path):
     a = load_scenario(write_scenario(tmp_path, "short", [], end=2025))
-    draws = uncertainty.run_draws(a, a, 42, root=3, workers=1, quiet=True)
+    draws = uncertainty.run_draws(a, a, 80, root=3, workers=1, quiet=True)
     table = draws.table
-    assert (table["status"] == "done").all() and len(table) == 42
+    assert (table["status"] == "done").all() and len(table) == 80
     for column in uncertainty.EFFECTS:
         assert (table[column] == 0).all(), column
-    assert table["seed"].nunique() == 42
+    assert table["seed"].nunique() == 80
 
 
 def test_compare_draws_writes_the_draws_and_their_summary(tmp_path, capsys):
@@ -166,12 +166,12 @@ def test_compare_draws_writes_the_draws_and_their_summary(tmp_path, capsys):
                                         "importers": ["USA"], "exporters": ["CHN"],
                                         "rate_pct": 60, "reciprocal": True}], end=2025)
     out = tmp_path / "cmp"
-    assert main(["compare", a, b, "--draws", "42", "--seeds", "1", "2", "--workers", "1",
+    assert main(["compare", a, b, "--draws", "80", "--seeds", "1", "2", "--workers", "1",
                  "--param", "sigma=5", "--out", str(out)]) == 0
     draws = pd.read_csv(out / "draws.csv")
     summary = pd.read_csv(out / "draws_summary.csv").set_index("outcome")
     sobol = pd.read_csv(out / "draws_sobol.csv")
-    assert len(draws) == 42 and (draws["sigma"] == 5).all()  # --param fixes, not drawn
+    assert len(draws) == 80 and (draws["sigma"] == 5).all()  # --param fixes, not drawn
     assert "sigma" not in set(sobol["parameter"])
     effect = draws["china_trade_share_pp"]
     row = summary.loc["china_trade_share_pp"]
@@ -182,7 +182,7 @@ def test_compare_draws_writes_the_draws_and_their_summary(tmp_path, capsys):
                                + draws["china_share_from_total_trade_pp"], effect, atol=1e-9)
     assert set(pd.read_csv(out / "effects_region.csv")["n"]) == {2}  # the seed interval
     printed = capsys.readouterr().out
-    assert "over 42 parameter draws" in printed and "P(decrease)" in printed
+    assert "over 80 parameter draws" in printed and "P(decrease)" in printed
 
 
 # --- 6. A faithful pivot -------------------------------------------------------------------------
@@ -247,5 +247,5 @@ def test_a_customs_union_joins_whole_or_not_at_all():
 def test_too_few_draws_is_refused_before_anything_runs(tmp_path, capsys):
     out = tmp_path / "cmp"
     assert main(["compare", "baseline", "pivot", "--draws", "10", "--out", str(out)]) == 2
-    assert "--draws: at least 42 draws" in capsys.readouterr().err
+    assert "--draws: at least 80 draws" in capsys.readouterr().err
     assert not out.exists()

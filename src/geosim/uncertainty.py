@@ -48,7 +48,9 @@ NOT_DRAWN = {
 }
 SALTELLI_MIN_BASE = 64  # base samples below which Saltelli's estimates are too noisy to report
 RBD_HARMONICS = 10  # SALib's default M
-MIN_DRAWS = 4 * RBD_HARMONICS + 2  # SALib's bootstrap resamples N/2 draws and needs N/2 > 2M
+# SALib's bootstrap resamples N/2 draws; its bias correction divides by 1 − 2M/(N/2), so N/2
+# must be well above 2M (at N = 42 the intervals collapse to zero): N/2 ≥ 4M.
+MIN_DRAWS = 8 * RBD_HARMONICS
 BOOTSTRAP_SEED = 20250101  # the indices' bootstrap intervals (as `geosim analyze`)
 # Region outcomes recorded per draw (final year): B's level and B − A.
 METRICS = ("china_trade_share", "us_trade_share", "real_gdp_index", "trade_with_china",
