@@ -249,3 +249,20 @@ def test_too_few_draws_is_refused_before_anything_runs(tmp_path, capsys):
     assert main(["compare", "baseline", "pivot", "--draws", "10", "--out", str(out)]) == 2
     assert "--draws: at least 80 draws" in capsys.readouterr().err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("draws", [200, 1024])  # Latin hypercube + RBD-FAST; Saltelli (D = 2)
+def test_the_attribution_recovers_known_sobol_indices(draws):
+    """y = 3·u1 + u2 with independent uniform inputs: S1 = 9/10 and 1/10 (closed form)."""
+    specs = uncertainty.distributions()[:2]
+    design = uncertainty.design(specs, draws, root=5)
+    assert design.method == ("lhs" if draws == 200 else "saltelli")
+    y = 3 * design.unit[:, 0] + design.unit[:, 1]
+    table = pd.DataFrame({"status": "done", "y": y})
+    result = uncertainty.attribution(uncertainty.Draws(table, design, specs, 2040), ("y",))
+    s1 = result.set_index("parameter")["S1"]
+    assert s1[specs[0].name] == pytest.approx(0.9, abs=0.08)
+    assert s1[specs[1].name] == pytest.approx(0.1, abs=0.08)
+    if design.method == "saltelli":  # no interactions: total indices equal first-order ones
+        st = result.set_index("parameter")["ST"]
+        assert st[specs[0].name] == pytest.approx(0.9, abs=0.08)
