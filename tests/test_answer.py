@@ -167,12 +167,12 @@ def test_compare_draws_writes_the_draws_and_their_summary(tmp_path, capsys):
                                         "rate_pct": 60, "reciprocal": True}], end=2025)
     out = tmp_path / "cmp"
     assert main(["compare", a, b, "--draws", "80", "--seeds", "1", "2", "--workers", "1",
-                 "--param", "sigma=5", "--out", str(out)]) == 0
+                 "--param", "gamma=0.5", "--out", str(out)]) == 0  # beyond 0-0.3: allowed
     draws = pd.read_csv(out / "draws.csv")
     summary = pd.read_csv(out / "draws_summary.csv").set_index("outcome")
     sobol = pd.read_csv(out / "draws_sobol.csv")
-    assert len(draws) == 80 and (draws["sigma"] == 5).all()  # --param fixes, not drawn
-    assert "sigma" not in set(sobol["parameter"])
+    assert len(draws) == 80 and (draws["gamma"] == 0.5).all()  # --param fixes, not drawn
+    assert (draws["status"] == "done").all() and "gamma" not in set(sobol["parameter"])
     effect = draws["china_trade_share_pp"]
     row = summary.loc["china_trade_share_pp"]
     assert row["p_negative"] == pytest.approx((effect < 0).mean())

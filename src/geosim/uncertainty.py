@@ -151,7 +151,8 @@ def run_draws(a: Scenario, b: Scenario, draws: int, *, root: int = 1,
     d = design(specs, draws, root)
     normal = [s.name for s in specs if s.distribution == "normal"]
     year = min(a.end, b.end)
-    sides = [s.with_overrides(fixed).allowing_out_of_range(normal) for s in (a, b)]
+    # an estimate's draw, or a value fixed on purpose (`--param`), may leave the documented range
+    sides = [s.allowing_out_of_range([*normal, *fixed]).with_overrides(fixed) for s in (a, b)]
     outcomes = tuple(OutcomeSpec(f"{m}{suffix}", m, "region", "final", suffix == "_diff")
                      for m in METRICS for suffix in ("_b", "_diff"))
     context = Context(sides[1], year, outcomes, reference=sides[0])
