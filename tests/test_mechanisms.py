@@ -171,18 +171,18 @@ def test_a_new_agreement_removes_tariffs_and_phases_in_only_the_non_tariff_part(
 
 
 def test_a_trade_agreement_attracts_investment():
-    """Uruguay joins USMCA in 2025: its market access rises in the engine, and US investors
+    """Ecuador joins USMCA in 2025: its market access rises in the engine, and US investors
     put a larger share of their budget there than in the baseline."""
-    join = {"type": "bloc_accession", "year": 2025, "bloc": "USMCA", "countries": ["URY"],
+    join = {"type": "bloc_accession", "year": 2025, "bloc": "USMCA", "countries": ["ECU"],
             "decide": False}
     joined = GeoModel(scenario_from_dict({**HEADER, "events": [join], "end": 2030}), seed=0)
     plain = GeoModel(scenario_from_dict({**HEADER, "end": 2030}), seed=0)
     joined.run(2027), plain.run(2027)
-    ury = joined.index("URY")
-    assert joined.market_access[ury] > plain.market_access[ury] * 1.01
+    ecu = joined.index("ECU")
+    assert joined.market_access[ecu] > plain.market_access[ecu] * 1.01
     inv_j, inv_p = joined.investors["us_private"], plain.investors["us_private"]
-    p_j = choice_probabilities(inv_j.scores(), 1.0)[ury]
-    p_p = choice_probabilities(inv_p.scores(), 1.0)[ury]
+    p_j = choice_probabilities(inv_j.scores(), 1.0)[ecu]
+    p_p = choice_probabilities(inv_p.scores(), 1.0)[ecu]
     assert p_j > p_p * 1.02
 
 

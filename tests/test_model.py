@@ -49,16 +49,16 @@ def test_joining_a_bloc_removes_tariffs_and_raises_members_trade():
 
 
 def test_rta_effect_phases_in_over_the_phase_in_years():
-    join = scenario([{"type": "fta", "year": 2025, "countries": ["CHN", "URY"],
+    join = scenario([{"type": "fta", "year": 2025, "countries": ["CHN", "DOM"],
                       "phase_in": 4}], end=2032)
     model = GeoModel(join, seed=0)
-    chn, ury = pair(model, "CHN", "URY")
+    chn, dom = pair(model, "CHN", "DOM")
     phases = []
     while model.year < 2029:
         model.step()
-        phases.append(model.agreement_phase()[ury, chn])
+        phases.append(model.agreement_phase()[dom, chn])
     assert phases == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]  # 2024 (before) .. 2029
-    assert model.tariff[ury, chn] == 0 and model.tariff[chn, ury] == 0
+    assert model.tariff[dom, chn] == 0 and model.tariff[chn, dom] == 0
 
 
 def test_investment_programme_raises_host_output_and_lowers_its_trade_costs():
@@ -94,21 +94,21 @@ def test_investors_respond_to_incentives_and_stay_in_the_region():
 
 
 def test_bloc_refuses_an_applicant_when_its_rule_says_so():
-    applying = [{"type": "bloc_accession", "year": 2025, "bloc": "USMCA", "countries": ["URY"]}]
+    applying = [{"type": "bloc_accession", "year": 2025, "bloc": "USMCA", "countries": ["ECU"]}]
     strict = GeoModel(scenario(applying, end=2026,
                                parameters={"admission_threshold_pct": 0.5}), seed=0).run()
     (decision,) = strict.decisions
-    assert decision["country"] == "URY" and not decision["members_ok"]
-    assert not decision["joined"] and "URY" not in strict.blocs["USMCA"].members
-    ury, usa = pair(strict, "URY", "USA")
-    assert strict.tariff[usa, ury] == WORLD.tariff[usa, ury]
+    assert decision["country"] == "ECU" and not decision["members_ok"]
+    assert not decision["joined"] and "ECU" not in strict.blocs["USMCA"].members
+    ecu, usa = pair(strict, "ECU", "USA")
+    assert strict.tariff[usa, ecu] == WORLD.tariff[usa, ecu]
     lenient = GeoModel(scenario(applying, end=2026), seed=0).run()
     assert lenient.decisions[0]["members_ok"] and lenient.decisions[0]["joined"]
-    assert "URY" in lenient.blocs["USMCA"].members
+    assert "ECU" in lenient.blocs["USMCA"].members
 
 
 def test_applicant_declines_when_alignment_pulls_away():
-    applying = [{"type": "bloc_accession", "year": 2025, "bloc": "USMCA", "countries": ["URY"]}]
+    applying = [{"type": "bloc_accession", "year": 2025, "bloc": "USMCA", "countries": ["ECU"]}]
     reluctant = GeoModel(scenario(applying, end=2026,
                                   parameters={"accept_threshold_pct": 5.0,
                                               "alignment_weight_pct": 0.0},

@@ -7,6 +7,8 @@ refuse applicants.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -148,8 +150,22 @@ class TradeBloc(mesa.Agent):
         self.leader = leader
         self.external_tariff = external_tariff  # a customs union's common external tariff
         self.rule = "unanimity"
+        # A customs union whose members may not enter another agreement alone (Mercosur).
+        self.joint_negotiation = False
         self.applications: list[Application] = []
         self.decisions: list[dict] = []
+
+    def refuse_alone(self, country: str, union: TradeBloc) -> dict:
+        """Record that a member of a jointly negotiating customs union cannot join alone."""
+        record = {"year": self.model.year, "bloc": self.name, "country": country,
+                  "joined": False, "customs_union": f"refused: member of {union.name}",
+                  "reason": f"refused: {country} is in the customs union {union.name}, whose "
+                            f"members negotiate trade agreements jointly "
+                            f"(data/sources/customs_unions.csv); it cannot join {self.name} "
+                            "alone: the whole union applies (customs_union: bloc) or it must "
+                            "leave the union first"}
+        self.decisions.append(record)
+        return record
 
     def decide(self, app: Application, welfare: np.ndarray | None, new_pairs: int) -> dict:
         """Decide one application given every country's welfare change (%) if it joined.
@@ -158,7 +174,8 @@ class TradeBloc(mesa.Agent):
         and, separately, the political term; the members' verdict; the outcome and its reason.
         """
         model, p = self.model, self.model.params
-        record: dict = {"year": model.year, "bloc": self.name, "country": app.country}
+        record: dict = {"year": model.year, "bloc": self.name, "country": app.country,
+                        "customs_union": ""}
         if welfare is None:
             record.update(joined=True, imposed=True,
                           reason="imposed by the scenario (decide: false)")
@@ -191,3 +208,77 @@ class TradeBloc(mesa.Agent):
                       members_ok=bool(members_ok), joined=bool(joined), reason=reason)
         self.decisions.append(record)
         return record
+
+
+# -- customs unions whose members negotiate jointly (Mercosur, CMC Decision 32/00) -----------------
+
+Pending = list[tuple[TradeBloc, Application]]
+
+
+def union_of(iso3: str, target: TradeBloc, blocs: Iterable[TradeBloc]) -> TradeBloc | None:
+    """The jointly negotiating customs union ``iso3`` belongs to, other than ``target``, or None."""
+    for bloc in blocs:
+        if bloc.joint_negotiation and bloc is not target and iso3 in bloc.members:
+            return bloc
+    return None
+
+
+def customs_union_rule(pending: Pending, blocs: Iterable[TradeBloc]
+                       ) -> tuple[Pending, dict[tuple[str, str], set[str]]]:
+    """Members of a jointly negotiating customs union cannot join another bloc alone.
+
+    An applicant whose whole union applies with it (every member listed, or ``customs_union:
+    bloc``, which adds the union's other members as applicants) is decided with the union: all
+    join or none (`settle_unions`). Otherwise it is refused (`TradeBloc.refuse_alone`). Returns
+    the applications to decide and the groups {(bloc, union): countries}.
+    """
+    blocs = list(blocs)
+    out, groups = [], {}
+    applying = {(bloc.name, app.country) for bloc, app in pending}
+    for bloc, app in pending:
+        union = union_of(app.country, bloc, blocs)
+        if union is None:
+            out.append((bloc, app))
+            continue
+        others = [m for m in union.members
+                  if m not in bloc.members and (bloc.name, m) not in applying]
+        if others and app.customs_union != "bloc":
+            bloc.refuse_alone(app.country, union)
+            continue
+        out.append((bloc, app))
+        groups.setdefault((bloc.name, union.name), set()).update(
+            m for m in union.members if m not in bloc.members)
+        for m in others:
+            out.append((bloc, dataclasses.replace(app, country=m)))
+            applying.add((bloc.name, m))
+    return out, groups
+
+
+def settle_unions(groups: dict[tuple[str, str], set[str]], records: dict[tuple[str, str], dict],
+                  accepted: dict[str, dict]) -> None:
+    """A union joins whole or not at all: where a member did not join, none does; every
+    member's decision record says which (`customs_union`, and the reason)."""
+    for (name, union), countries in groups.items():
+        out = sorted(c for c in countries if c not in accepted.get(name, {}))
+        for c in countries:
+            records[name, c]["customs_union"] = f"with {union}: " + (
+                f"not joined, {', '.join(out)} did not" if out else "joined together")
+            if out and records[name, c]["joined"]:
+                records[name, c]["joined"] = False
+                records[name, c]["reason"] += (f"; not joined: {union} joins whole or not at all "
+                                               f"and {', '.join(out)} did not join")
+                del accepted[name][c]
+
+
+def fta_parties(countries: list[str], bloc: TradeBloc, blocs: Iterable[TradeBloc]) -> list[str]:
+    """The parties of a new agreement that may enter it: a member of a jointly negotiating union
+    whose partners are not all parties is refused (recorded on ``bloc``)."""
+    blocs = list(blocs)
+    parties = []
+    for iso in countries:
+        union = union_of(iso, bloc, blocs)
+        if union is not None and not set(union.members) <= set(countries):
+            bloc.refuse_alone(iso, union)
+        else:
+            parties.append(iso)
+    return parties

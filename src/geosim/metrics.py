@@ -18,6 +18,7 @@ REGION_COLUMNS = (
     "china_export_share", "china_import_share", "china_trade_share", "us_export_share",
     "us_import_share", "us_trade_share", "n_top_partner_china_exports",
     "n_top_partner_china_imports", "intra_americas_trade", "trade_with_china", "real_gdp_index",
+    "trade_with_us", "intra_region_trade", "total_trade",
 )
 
 
@@ -121,7 +122,10 @@ def region_metrics(
     """Trade-weighted outcomes for a region (e.g. Latin America & Caribbean) in one year.
 
     Shares are the region's summed trade with the partner over its summed total trade (intra-
-    regional trade included), so large traders weigh more.
+    regional trade included), so large traders weigh more. In USD: ``trade_with_china`` and
+    ``trade_with_us`` (exports plus imports), ``intra_region_trade`` (members' exports to members,
+    each flow once) and ``total_trade``, the shares' denominator (exports plus imports, so a flow
+    between two members counts twice: ``china_trade_share = trade_with_china / total_trade``).
 
     Args:
         flows: n×n flows including domestic sales.
@@ -156,4 +160,28 @@ def region_metrics(
         "intra_americas_trade": float(off[np.ix_(americas, americas)].sum()),
         "trade_with_china": float(off[members, china].sum() + off[china, members].sum()),
         "real_gdp_index": float((weights * real_gdp[members]).sum()),
+        "trade_with_us": float(off[members, usa].sum() + off[usa, members].sum()),
+        "intra_region_trade": float(off[np.ix_(members, members)].sum()),
+        "total_trade": float(exports + imports),
     }
+
+
+def share_change_parts(part_a: np.ndarray | float, total_a: np.ndarray | float,
+                       part_b: np.ndarray | float, total_b: np.ndarray | float
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Split the change of a share s = part / total into what the part and the total did.
+
+    An exact log-mean (LMDI) decomposition: with L = (s_b − s_a) / ln(s_b / s_a), the logarithmic
+    mean of the two shares (L = s_a when they are equal),
+
+        s_b − s_a = L·ln(part_b / part_a) − L·ln(total_b / total_a),
+
+    the first term "the part changed" (e.g. trade with China), the second "the denominator
+    changed" (the region's total trade). Both in the share's unit; NaN where a value is zero.
+    """
+    pa, ta, pb, tb = (np.asarray(x, dtype=float) for x in (part_a, total_a, part_b, total_b))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sa, sb = pa / ta, pb / tb
+        log_ratio = np.log(sb / sa)
+        mean = np.where(np.abs(log_ratio) > 1e-12, (sb - sa) / log_ratio, (sa + sb) / 2)
+        return mean * np.log(pb / pa), -mean * np.log(tb / ta)

@@ -21,9 +21,17 @@ import numpy as np
 import pandas as pd
 
 from geosim import drivers, investment, metrics, trade
-from geosim.agents import Country, Investor, Programme, TradeBloc
+from geosim.agents import (
+    Country,
+    Investor,
+    Programme,
+    TradeBloc,
+    customs_union_rule,
+    fta_parties,
+    settle_unions,
+)
 from geosim.agreements import AgreementState
-from geosim.data import World, load_world
+from geosim.data import World, joint_negotiation_unions, load_world
 from geosim.engine import engine_for, sector_shares
 from geosim.graph import TradeGraph
 from geosim.investment import INVESTOR_PROFILES, PRODUCTIVE, TRANSPORT
@@ -269,7 +277,9 @@ class GeoModel(mesa.Model):
         """A new agreement among the countries: every pair liberalised from this year."""
         if name not in self.blocs:
             self.blocs[name] = TradeBloc(self, name, "FTA", {}, leader(self.world, countries))
-        self.admit(self.blocs[name], {iso: (phase_in, 0.0) for iso in countries})
+        parties = fta_parties(countries, self.blocs[name], self.blocs.values())
+        if len(parties) > 1:
+            self.admit(self.blocs[name], {iso: (phase_in, 0.0) for iso in parties})
 
     def set_tariffs(self, importers: list[str], exporters: list[str], rate_pct: float | None,
                     change_pp: float | None, sectors: list[str] | None = None) -> None:
@@ -423,8 +433,10 @@ class GeoModel(mesa.Model):
         """Trade-bloc agents from the world's memberships (derived once per world, see
         `template.template_for`); later entries are scheduled. Returns the pairs that share an
         agreement in the base year."""
+        joint = joint_negotiation_unions()
         for name, kind, members, head, cet in self._template.blocs:
             self.blocs[name] = TradeBloc(self, name, kind, members, head, cet)
+            self.blocs[name].joint_negotiation = name in joint
         self._scheduled_entries = {y: list(v) for y, v in self._template.scheduled.items()}
         return self._template.agreed
 
@@ -434,6 +446,7 @@ class GeoModel(mesa.Model):
                    if app.country not in bloc.members]
         for bloc in self.blocs.values():
             bloc.applications = []
+        pending, groups = customs_union_rule(pending, self.blocs.values())
         if not pending:
             return
         p = self.params
@@ -441,6 +454,7 @@ class GeoModel(mesa.Model):
         now = self._solve_year(cost, q) if any(app.decide for _, app in pending) else None
         agreed = self.agreements.has_agreement()
         accepted: dict[str, dict[str, tuple[int | None, float]]] = {}
+        records: dict[tuple[str, str], dict] = {}
         for bloc, app in pending:
             if app.decide:
                 new = self.index(app.country)
@@ -456,9 +470,11 @@ class GeoModel(mesa.Model):
                 record = bloc.decide(app, welfare, fresh)
             else:
                 record = bloc.decide(app, None, 0)
+            records[bloc.name, app.country] = record
             if record["joined"]:
                 accepted.setdefault(bloc.name, {})[app.country] = (app.phase_in,
                                                                    app.rules_of_origin_pct)
+        settle_unions(groups, records, accepted)
         for name, newcomers in accepted.items():
             self.admit(self.blocs[name], newcomers)
 

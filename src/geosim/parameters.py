@@ -5,6 +5,7 @@ Scenarios override these by name, sweeps sample them over their ranges, and the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -198,6 +199,21 @@ def _check_domain(p: Parameter, value: float) -> None:
         raise ParameterError(f"parameter 'delta' must be < 1, got {value:g}")
     if p.integer and value != int(value):
         raise ParameterError(f"parameter '{p.name}' must be a whole number, got {value:g}")
+
+
+def hard_limits(name: str) -> tuple[float, float]:
+    """The domain a parameter's value must stay in (`resolve` refuses values outside it), as a
+    closed interval; an open limit (σ > 1, a positive size) is given as the limit itself."""
+    low, high = -math.inf, math.inf
+    if name == "sigma":
+        low = 1.0
+    if name in _NON_NEGATIVE or name in ("logit_temperature", "project_size_bn", "rta_phase_in"):
+        low = 0.0
+    if name == "trend_fade":
+        low, high = 0.0, 1.0
+    if name == "delta":
+        high = 1.0
+    return low, high
 
 
 def table_markdown() -> str:

@@ -16,6 +16,9 @@ INVESTORS = ("us_public", "us_private", "china_policy_banks", "china_state_firms
 SECTORS = ("renewables", "technology", "transport", "mining_energy", "agriculture", "manufacturing")
 COUNTRY_GROUPS = ("LAC", "ALL")
 ADMISSION_RULES = ("unanimity", "majority")
+# What a member of a customs union that negotiates jointly (Mercosur) does when it applies to
+# another bloc: it is refused alone, or its whole union applies with it (all or none).
+CUSTOMS_UNION_CHOICES = ("refuse", "bloc")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class Application:
     phase_in: int | None = None
     decide: bool = True
     rules_of_origin_pct: float = 0.0
+    customs_union: str = "refuse"  # see CUSTOMS_UNION_CHOICES
 
 
 @dataclass(frozen=True)
@@ -129,13 +133,19 @@ class BlocAccession(Policy):
         Field("rules_of_origin_pct", "float", required=False, default=0.0, check=non_negative,
               doc="ad-valorem cost on the newcomer's imports from non-members (third-country "
                   "content); NAFTA compliance costs ≈ 6 % (Anson et al. 2005, approximate)"),
+        Field("customs_union", "str", required=False, default="refuse",
+              check=lambda v: None if v in CUSTOMS_UNION_CHOICES else "refuse or bloc",
+              doc="an applicant in a customs union whose members negotiate jointly (Mercosur, "
+                  "CMC Decision 32/00): `refuse` (it cannot join alone; decisions.csv says so) "
+                  "or `bloc` (the whole union applies and joins only if every member does)"),
     )
 
     def apply(self, model: Any) -> None:
         for iso in model.resolve_countries(self.countries):
             model.submit_application(
                 self.bloc, Application(iso, self.phase_in, self.decide,
-                                       float(self.rules_of_origin_pct)), self.rule)
+                                       float(self.rules_of_origin_pct),
+                                       self.customs_union or "refuse"), self.rule)
 
 
 @register

@@ -12,6 +12,7 @@ import json
 import math
 import os
 import weakref
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,13 @@ class Scenario:
                 data[key] = value
             else:
                 data["parameters"][key] = value
+        return _build(data, self.path, self.text, lines={})
+
+    def allowing_out_of_range(self, names: Iterable[str]) -> Scenario:
+        """A copy whose `allow_out_of_range` also names these parameters (a draw of an estimate
+        from its standard error may leave the documented range)."""
+        data = copy.deepcopy(self.data)
+        data["allow_out_of_range"] = sorted({*data.get("allow_out_of_range", []), *names})
         return _build(data, self.path, self.text, lines={})
 
     def _where(self) -> str:

@@ -6,7 +6,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from geosim.cli import UserError, add_parameter_option, parameter_overrides, seed
+from geosim.cli import (
+    UserError,
+    add_parameter_option,
+    parameter_overrides,
+    positive_int,
+    seed,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,6 +32,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="Shapley decomposition of B's effect into its policies (2^k runs per seed)")
     p.add_argument("--out", default=None,
                    help="output folder (default results/<B>_vs_<A>/, e.g. pivot_vs_baseline)")
+    p.add_argument("--draws", type=positive_int, default=None, metavar="N",
+                   help="also draw every uncertain parameter N times (estimates from their "
+                   "standard errors, assumptions uniform over their ranges; same draws and seeds "
+                   "for A and B) and report the effect's median, 5-95 %% interval, P(decrease) "
+                   "and its Sobol attribution, next to the seed interval at the defaults "
+                   "(--seeds, default 1 2 3 4 5)")
+    p.add_argument("--draw-seed", type=seed, default=1, metavar="ROOT",
+                   help="root of the draws' SeedSequence (design and per-draw seeds; default 1)")
+    p.add_argument("--workers", type=positive_int, default=None,
+                   help="worker processes for --draws (default: the cores available)")
     add_parameter_option(p)  # over both sides' parameters, for the runs --seeds makes
     p.set_defaults(handler=handle)
 
@@ -36,6 +52,8 @@ def handle(args: argparse.Namespace) -> int:
     from geosim.reports import write_comparison, write_tables
     from geosim.results import comparison_input, read_run, slug
 
+    if args.draws is not None:
+        return handle_draws(args)
     a_dir, b_dir = Path(args.run_a), Path(args.run_b)
     runs = a_dir.is_dir() and b_dir.is_dir()
     if not runs and args.seeds is None and not args.decompose:
@@ -78,6 +96,14 @@ def _print_runs(a, b, per_country, region) -> None:
           f"{last['china_trade_share_b']:.1f}% ({last['china_trade_share_change_pp']:+.2f} pp)"
           f"; US {last['us_trade_share_a']:.1f}% -> {last['us_trade_share_b']:.1f}% "
           f"({last['us_trade_share_change_pp']:+.2f} pp)")
+    if "total_trade_change_pct" in region:
+        print(f"  trade in USD: with China {last['trade_with_china_change_pct']:+.2f}%, with the "
+              f"US {last['trade_with_us_change_pct']:+.2f}%, within the region "
+              f"{last['intra_region_trade_change_pct']:+.2f}%, total "
+              f"{last['total_trade_change_pct']:+.2f}%; China share change = "
+              f"{last['china_trade_share_change_from_trade_with_china_pp']:+.3f} pp (trade with "
+              f"China) {last['china_trade_share_change_from_total_trade_pp']:+.3f} pp "
+              "(the denominator)")
     cols = ["iso3", "china_trade_share_a", "china_trade_share_b",
             "china_trade_share_change_pp", "us_trade_share_change_pp", "real_gdp_change_pct"]
     moved = per_country.reindex(per_country["china_trade_share_change_pp"].abs()
@@ -101,3 +127,70 @@ def _print_effects(a_name: str, b_name: str, seeds: list[int], tables: dict) -> 
             print(f"  Shapley decomposition of the region's {outcome} (pp):")
             for r in rows.itertuples():
                 print(f"    {r.policy:<22} {r.mean:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]")
+
+
+DEFAULT_SEEDS = [1, 2, 3, 4, 5]  # the seed interval a --draws comparison prints beside its own
+
+
+def handle_draws(args: argparse.Namespace) -> int:
+    """`compare A B --draws N`: the effect over parameter draws, beside the seed interval."""
+    from geosim.effects import paired_effects, shapley
+    from geosim.reports import write_comparison, write_tables
+    from geosim.results import comparison_input, read_run, slug
+    from geosim.uncertainty import MIN_DRAWS, attribution, run_draws, summary
+
+    if args.draws < MIN_DRAWS:
+        raise UserError(f"--draws: at least {MIN_DRAWS} draws are needed (RBD-FAST and the "
+                        f"bootstrap of its intervals), got {args.draws}")
+    a_in, b_in = comparison_input(args.run_a), comparison_input(args.run_b)
+    overrides = parameter_overrides(args.param)  # fixed on both sides, not drawn
+    out = Path(args.out) if args.out else (
+        Path("results") / f"{slug(b_in.name)}_vs_{slug(a_in.name)}")
+    seeds = args.seeds or DEFAULT_SEEDS
+    effects = paired_effects(a_in.scenario, b_in.scenario, seeds, parameters_a=overrides or None,
+                             parameters_b=overrides or None)
+    draws = run_draws(a_in.scenario, b_in.scenario, args.draws, root=args.draw_seed,
+                      parameters=overrides, workers=args.workers)
+    table = summary(draws)
+    sobol = attribution(draws)
+    tables = {"draws.csv": draws.table, "draws_summary.csv": table, "draws_sobol.csv": sobol,
+              "effects_region.csv": effects.region, "effects_countries.csv": effects.countries}
+    if args.decompose:
+        tables["decomposition.csv"] = shapley(a_in.scenario, b_in.scenario, seeds,
+                                              parameters=overrides or None)
+    a_dir, b_dir = Path(args.run_a), Path(args.run_b)
+    if a_dir.is_dir() and b_dir.is_dir():
+        a, b = read_run(a_dir), read_run(b_dir)
+        per_country, region = write_comparison(a, b, out, tables)
+        _print_runs(a, b, per_country, region)
+    else:
+        write_tables(out, tables)
+    _print_effects(a_in.name, b_in.name, seeds, tables)
+    _print_draws(a_in.name, b_in.name, draws, table, sobol)
+    print(f"comparison written to {out}")
+    return 0
+
+
+def _print_draws(a_name: str, b_name: str, draws, table, sobol) -> None:
+    s = table.set_index("outcome")
+    n, failed = int(s.loc["china_trade_share_pp", "n"]), int(s["failed"].iloc[0])
+    how = ("Saltelli design" if draws.design.method == "saltelli" else "Latin hypercube")
+    print(f"{b_name} minus {a_name}, {draws.year}, over {n} parameter draws ({how}, one seed "
+          f"per draw){f'; {failed} failed' if failed else ''}: median [5-95 %], P(decrease)")
+    labels = {"china_trade_share_pp": "China share of trade", "us_trade_share_pp":
+              "US share of trade", "real_gdp_pct": "real GDP",
+              "trade_with_china_pct": "trade with China (USD)",
+              "trade_with_us_pct": "trade with the US (USD)",
+              "intra_region_trade_pct": "trade within the region (USD)",
+              "total_trade_pct": "total trade (USD)",
+              "china_share_from_china_trade_pp": "China share: from trade with China",
+              "china_share_from_total_trade_pp": "China share: from the denominator"}
+    for outcome, label in labels.items():
+        r = s.loc[outcome]
+        print(f"  region {label}: {r['median']:+.3f} {r['unit']} [{r['p05']:+.3f}, "
+              f"{r['p95']:+.3f}], P(decrease) {r['p_negative']:.2f}")
+    for outcome, rows in sobol.groupby("outcome", sort=False):
+        top = rows.head(5)
+        print(f"  {rows['method'].iloc[0]} of the {outcome} (S1 ± 95 % bootstrap): " + ", ".join(
+            f"{r.parameter} {r.S1:.2f} ± {r.S1_conf:.2f}" for r in top.itertuples())
+            + f"; sum of S1 {rows['S1'].sum():.2f}")

@@ -19,6 +19,12 @@ def print_summary(sim: Simulation, k: int = 10) -> None:
           f"   US {100 * first['us_trade_share']:5.1f} -> {100 * last['us_trade_share']:5.1f}"
           f"   top partner China (exports/imports): "
           f"{int(last['n_top_partner_china_exports'])}/{int(last['n_top_partner_china_imports'])}")
+    if "total_trade" in region:
+        print("  trade, bn USD: " + "   ".join(
+            f"{label} {first[col] / 1e9:,.0f} -> {last[col] / 1e9:,.0f}"
+            for col, label in (("trade_with_china", "with China"), ("trade_with_us", "with the US"),
+                               ("intra_region_trade", "within the region"),
+                               ("total_trade", "total"))))
     c = sim.countries
     y0, y1 = c["year"].min(), c["year"].max()
     from geosim.data import load_world

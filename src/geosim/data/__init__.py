@@ -247,3 +247,18 @@ def observed_gdp() -> dict[tuple[str, int], float]:
     sources; economies without an observation in a year are absent."""
     table = pd.read_csv(SOURCES_DIR / "gdp_current_usd_2010_2023.csv").dropna(subset=["gdp_usd"])
     return {(r.iso3, int(r.year)): float(r.gdp_usd) for r in table.itertuples()}
+
+
+@cache
+def apep_members() -> tuple[str, ...]:
+    """Members of the Americas Partnership for Economic Prosperity (APEP leaders' declaration,
+    3 November 2023), ISO3 codes, from the shipped sources."""
+    return tuple(pd.read_csv(SOURCES_DIR / "apep_members.csv")["iso3"])
+
+
+@cache
+def joint_negotiation_unions() -> frozenset[str]:
+    """Customs unions whose members may not enter another trade agreement alone (e.g.
+    Mercosur, CMC Decision 32/00), from the shipped sources (`customs_unions.csv`)."""
+    table = pd.read_csv(SOURCES_DIR / "customs_unions.csv")
+    return frozenset(table.loc[table["joint_negotiation"] == "yes", "bloc"])

@@ -29,6 +29,7 @@ REGION_METRICS = (
     "china_export_share", "china_import_share", "china_trade_share", "us_export_share",
     "us_import_share", "us_trade_share", "n_top_partner_china_exports",
     "n_top_partner_china_imports", "intra_americas_trade", "trade_with_china", "real_gdp_index",
+    "trade_with_us", "intra_region_trade", "total_trade",
 )
 COUNTRY_METRICS = (
     "gdp", "real_gdp_index", "china_export_share", "china_import_share", "china_trade_share",

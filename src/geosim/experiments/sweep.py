@@ -286,3 +286,32 @@ def _drive(engine: Any, context: Context, todo: Iterator[Run], values: list[dict
                     suspects.appendleft((run, attempts + 1))
             else:
                 suspects.extend(lost)
+
+
+def run_batch(context: Context, values: list[dict[str, Any]], seeds: list[int], *,
+              workers: int | None = None, scheduler: str | None = None, quiet: bool = False,
+              desc: str = "runs", stream: TextIO | None = None) -> list[RunResult]:
+    """Run `context` once per (values[i], seeds[i]) on the sweep engines, without a ledger.
+
+    The same workers, retries and seeding as `run_sweep`, for a batch that is not resumed (e.g.
+    the parameter draws of `geosim compare --draws`). Returns the results in input order.
+    """
+    if len(values) != len(seeds):
+        raise ValueError("run_batch: one seed per set of values is needed")
+    results: list[RunResult | None] = [None] * len(values)
+    engine = make_engine(context, workers=workers, scheduler=scheduler)
+    stream = stream or sys.stderr
+    bar = tqdm(total=len(values), unit="run", disable=quiet or not _is_terminal(stream),
+               file=stream, dynamic_ncols=True, desc=f"{desc} [{engine.describe()}]")
+
+    def record(run: Run, result: RunResult) -> None:
+        results[run[0]] = result
+        bar.update(1)
+
+    try:
+        _drive(engine, context, ((i, i, 0, s) for i, s in enumerate(seeds)), values, record,
+               MAX_ATTEMPTS)
+    finally:
+        bar.close()
+        engine.close()
+    return results  # type: ignore[return-value]

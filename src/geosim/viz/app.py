@@ -294,6 +294,8 @@ def decision_lines(model: GeoModel) -> list[str]:
             verdict = "joined (imposed)"
         elif d.get("joined"):
             verdict = "joined"
+        elif str(d.get("customs_union", "")).startswith("refused"):
+            verdict = "could not apply alone (customs union)"
         elif not d.get("members_ok", True):
             verdict = "was refused by a member"
         else:

@@ -13,12 +13,14 @@ from geosim.parameters import PARAMETERS
 from geosim.scenario import Scenario, scenario_from_dict
 
 AS_WRITTEN = "as in the scenario"
-# Who applies to join USMCA, by the page's choice (the seven are those of usmca_expansion.yaml).
+# Who applies to join USMCA, by the page's choice (the seven were usmca_expansion.yaml's before
+# it followed APEP; Uruguay, in Mercosur, cannot join alone and is refused). Listing every
+# Mercosur member makes the union apply as a whole (docs/model.md, customs unions).
 USMCA_GROUPS: dict[str, tuple[str, ...]] = {
     AS_WRITTEN: (),
     "Chile, Colombia, Peru": ("CHL", "COL", "PER"),
     "seven (CHL COL PER CRI PAN DOM URY)": ("CHL", "COL", "PER", "CRI", "PAN", "DOM", "URY"),
-    "Brazil and Argentina": ("BRA", "ARG"),
+    "Mercosur (BRA ARG PRY URY BOL)": ("BRA", "ARG", "PRY", "URY", "BOL"),
     "all of Latin America": ("LAC",),
 }
 US_PROGRAMME = {"investor": "us_public", "year": 2025, "until": 2035, "countries": ["LAC"],
