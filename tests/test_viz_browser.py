@@ -348,3 +348,39 @@ def test_screenshot_for_the_docs(browser, server):
     page.screenshot(path=SCREENSHOT)
     assert SCREENSHOT.stat().st_size > 50_000
     page.context.close()
+
+
+def slider_track(page, name: str):
+    """The slider's track (the thumb has no size): its bounding box."""
+    return page.locator(".v-slider", has=page.get_by_role("slider", name=name)).bounding_box()
+
+
+def drag(page, name: str, fraction: float) -> None:
+    """Drag the slider's thumb to `fraction` of its track, in small moves, as a hand would."""
+    thumb = page.get_by_role("slider", name=name)
+    low, high = (float(thumb.get_attribute(a)) for a in ("aria-valuemin", "aria-valuemax"))
+    value = float(thumb.get_attribute("aria-valuenow"))
+    box = slider_track(page, name)
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * (value - low) / (high - low), y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * fraction, y, steps=15)
+    page.mouse.up()
+
+
+def test_the_first_drag_after_a_start_or_reset_ends_where_it_is_let_go(browser, server):
+    from playwright.sync_api import expect
+
+    page = open_page(browser, server)
+    name = "US-China tariff, ±pp"  # -20 to 100 in steps of 5: 60 % of the track is +52 -> +50
+    slider = page.get_by_role("slider", name=name)
+    drag(page, name, 0.6)  # the notice "Not applied until Reset" appears during this drag
+    expect(page.locator(".geosim-pending")).to_contain_text("US-China tariff, ±pp: 50")
+    expect(slider).to_have_attribute("aria-valuenow", "50")
+    page.get_by_role("button", name="Reset").click()
+    expect(page.locator(".geosim-levers")).to_contain_text("+50 pp")
+    expect(page.locator(".geosim-pending")).to_have_count(0)
+    drag(page, name, 0.2)  # the first drag after Reset: +4 -> +5
+    expect(page.locator(".geosim-pending")).to_contain_text("US-China tariff, ±pp: 5 ")
+    expect(slider).to_have_attribute("aria-valuenow", "5")
+    page.context.close()
