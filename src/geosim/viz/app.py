@@ -484,7 +484,9 @@ def Page():
     solara.Style(CSS)
     with solara.Row(gap="0px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
         with solara.Column(gap="4px", classes=["geosim-sidebar"]):
-            solara.Text("geosim", style={"font-size": "20px", "font-weight": "bold"})
+            with solara.Row(gap="10px", style={"align-items": "center"}):
+                solara.Text("geosim", style={"font-size": "20px", "font-weight": "bold"})
+                AboutDialog()  # in the sidebar, which stays on screen as the page scrolls
             with solara.Row(gap="6px"):
                 solara.Button("Reset", color="warning" if pending else "primary",
                               on_click=do_reset, small=True)
@@ -566,7 +568,6 @@ def Dashboard(s: Session, tick: int, country: str, set_country, measure: solara.
         solara.Text(f"geosim · {model.scenario_spec.name}", classes=["geosim-title"],
                     style={"font-size": "18px", "font-weight": "bold"})
         solara.Text(model.scenario_spec.description, style={"color": "#555"})
-        AboutDialog()
     solara.Text(headline(model, baseline), classes=["geosim-outcome"],
                 style={"font-size": "14px"})
     solara.Text(f"This run: {describe(model.scenario_spec, model.levers)} · seed {model.seed}"
@@ -604,8 +605,8 @@ def Dashboard(s: Session, tick: int, country: str, set_country, measure: solara.
 
 @solara.component
 def AboutDialog():
-    """"About this model" in the header: the explanation panel opens over the page, in view
-    on any screen (a panel at the bottom opened below the fold of a laptop's)."""
+    """"About this model": the explanation panel opens over the page, in view on any screen
+    (a panel at the bottom of the page opened below the fold of a laptop's)."""
     shown = solara.use_reactive(False)
     solara.Button("About this model", on_click=lambda: shown.set(True), small=True,
                   outlined=True, color="primary", classes=["geosim-about"])

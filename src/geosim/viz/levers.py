@@ -239,6 +239,7 @@ def describe(scenario: Scenario, levers: Levers) -> str:
              if programme is not None else "none")
     lending, last, _ = _china_lending(scenario)
     since = f" from {last.year}" if last is not None else ""
+    tariff = (f"{levers.tariff_pp:+d} pp both ways in {TARIFF_YEAR} (on top of the scenario's)"
+              if levers.tariff_pp else "as in the scenario")
     return (f"USMCA applicants: {usmca} · US programme: {money} · China lending "
-            f"${lending:g} bn/yr{since} · US-China tariff change in {TARIFF_YEAR}: "
-            f"{levers.tariff_pp:+d} pp both ways (on top of the scenario's) · σ = {levers.sigma:g}")
+            f"${lending:g} bn/yr{since} · US-China tariff: {tariff} · σ = {levers.sigma:g}")
