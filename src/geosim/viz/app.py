@@ -264,8 +264,8 @@ CSV_UNITS = {
 
 
 def run_settings(model: ClassroomModel) -> dict[str, object]:
-    """What a run was set to, as the downloaded CSV's leading columns: the scenario, the seed
-    and the policies the run has (read from its scenario, as the run line says them)."""
+    """What a run was set to, as the downloaded CSV's leading columns: the scenario, the seed,
+    the USMCA application the run's scenario has and the levers' values (as the run line)."""
     accession = next((e for e in reversed(model.scenario_spec.events)
                       if e.type == "bloc_accession" and e.bloc == "USMCA"), None)
     levers = model.levers
@@ -343,8 +343,8 @@ def decision_lines(model: GeoModel) -> list[str]:
 
     Uses the decision's economic gain, political term, score and threshold when the model
     records them (`economic_gain_pct`, `political_term_pct`, `score_pct`, `threshold_pct`), else
-    the applicant's welfare gain alone (`applicant_gain_pct`); the recorded `reason` only where
-    those do not say it (a member's refusal, an imposed accession).
+    the applicant's welfare gain alone (`applicant_gain_pct`); the recorded `reason` only for a
+    members' refusal (it names the member), which those do not say.
     """
     names = dict(zip(model.world.iso3, model.world.name, strict=True))
     lines = []
