@@ -219,15 +219,57 @@ def events_by_id(scenario) -> dict:
     return {e.id: e for e in scenario.events if e.id}
 
 
-def test_neutral_levers_leave_the_scenario_as_written():
-    from geosim.scenario import load_scenario
-    from geosim.viz.levers import Levers, apply_levers
+def test_levers_at_the_scenarios_own_values_leave_it_as_written():
+    from geosim.scenario import list_scenarios, load_scenario
+    from geosim.viz.levers import apply_levers, scenario_levers
 
-    for name in ("baseline", "pivot", "usmca_expansion"):
+    for name in [s.name for s in list_scenarios()]:
         scenario = load_scenario(name)
-        changed, parameters = apply_levers(scenario, Levers())
-        assert [e.values for e in changed.events] == [e.values for e in scenario.events]
-        assert parameters == {}
+        changed, parameters = apply_levers(scenario, scenario_levers(scenario))
+        assert [e.values for e in changed.events] == [e.values for e in scenario.events], name
+        assert parameters == {}, name
+
+
+def test_the_sliders_start_at_the_scenarios_own_policies():
+    from geosim.scenario import load_scenario
+    from geosim.viz.levers import Levers, scenario_levers
+
+    pivot = scenario_levers(load_scenario("pivot"))  # $10 bn programme, lending x5 from 2026
+    assert (pivot.us_programme_bn, pivot.china_lending_bn, pivot.usmca_year) == (10, 5, 2027)
+    assert scenario_levers(load_scenario("baseline")) == Levers()
+    counter = scenario_levers(load_scenario("china_counteroffer"))
+    assert (counter.china_lending_bn, counter.us_programme_bn) == (5, 0)
+    history = scenario_levers(load_scenario("history_2012_2023"))
+    assert history.china_lending_bn == pytest.approx(0.813)  # its last yearly figure (2022)
+
+
+def budget(model, year: int, investor: str = "china_policy_banks") -> float:
+    model.run(until=year)
+    return model.investors[investor].budget_bn
+
+
+def test_a_lever_sets_the_value_it_shows():
+    """Pivot's x5 does not multiply the slider: lending 20 is $20 bn/yr, a programme of 1 is
+    $1 bn/yr (issue 20)."""
+    from geosim.model import GeoModel
+    from geosim.scenario import load_scenario
+    from geosim.viz.levers import Levers, apply_levers, describe
+
+    pivot = load_scenario("pivot")
+    as_written = GeoModel(pivot)
+    assert (budget(as_written, 2025), budget(as_written, 2026)) == (1, 5)
+    changed, _ = apply_levers(pivot, Levers(us_programme_bn=1, china_lending_bn=20))
+    assert events_by_id(changed)["us_programme"].budget_bn == 1
+    model = GeoModel(changed)
+    assert (budget(model, 2025), budget(model, 2026)) == (1, 20)  # from pivot's year, 2026
+    assert [p.budget_bn for p in model.investors["us_public"].programmes] == [1]
+    line = describe(changed, Levers(us_programme_bn=1, china_lending_bn=20))
+    assert "US programme: $1 bn/yr 2025-2035" in line and "China lending $20 bn/yr from 2026" \
+        in line
+    assert "China lending $5 bn/yr from 2026" in describe(pivot, Levers())
+    assert "US programme: $10 bn/yr 2025-2035" in describe(pivot, Levers())
+    baseline = GeoModel(apply_levers(load_scenario("baseline"), Levers(china_lending_bn=10))[0])
+    assert (budget(baseline, 2024), budget(baseline, 2025)) == (1, 10)  # a policy from 2025
 
 
 def test_usmca_levers_add_or_change_the_accession():
@@ -249,8 +291,9 @@ def test_money_tariff_and_parameter_levers():
     from geosim.scenario import load_scenario
     from geosim.viz.levers import Levers, apply_levers
 
-    pivot, _ = apply_levers(load_scenario("pivot"), Levers(us_programme_bn=20))
+    pivot, _ = apply_levers(load_scenario("pivot"), Levers(us_programme_bn=20, china_lending_bn=5))
     assert events_by_id(pivot)["us_programme"].budget_bn == 20
+    assert events_by_id(pivot)["china_response"].factor == 5  # as written
     baseline, parameters = apply_levers(
         load_scenario("baseline"),
         Levers(us_programme_bn=5, tariff_pp=50, china_lending_bn=10.0, sigma=6.0))
@@ -298,11 +341,23 @@ def test_classroom_model_runs_the_levers_and_the_page_reads_it():
 
 
 def session(scenario: str = "pivot", **levers):
+    from geosim.scenario import load_scenario
     from geosim.viz import app
-    from geosim.viz.levers import controls
+    from geosim.viz.levers import controls, scenario_levers
 
-    settings = {k: v["value"] for k, v in controls([scenario], scenario).items()}
+    written = scenario_levers(load_scenario(scenario))
+    settings = {k: v["value"] for k, v in controls([scenario], scenario, written).items()}
     return app.Session.start({**settings, **levers})
+
+
+def test_the_page_opens_on_the_scenario_as_written():
+    from geosim.scenario import load_scenario
+    from geosim.viz.app import ClassroomModel
+
+    pivot = [e.values for e in load_scenario("pivot").events]
+    for model in (session("pivot").model, ClassroomModel("pivot")):
+        assert [e.values for e in model.scenario_spec.events] == pivot
+        assert (model.levers.us_programme_bn, model.levers.china_lending_bn) == (10, 5)
 
 
 def test_session_steps_the_baseline_in_sync_and_the_table_compares_them():
@@ -338,19 +393,50 @@ def test_session_steps_the_baseline_in_sync_and_the_table_compares_them():
     assert (app.country_table(same.model, same.baseline)["china_vs_baseline_pp"] == 0).all()
 
 
-def test_the_csv_holds_the_run_so_far_with_the_baseline():
+def test_the_csv_holds_the_run_so_far_its_settings_and_shares_in_percent():
     from geosim.viz import app
 
-    s = session("pivot")
+    s = session("pivot", china_lending_bn=20.0, tariff_pp=50)
     for _ in range(3):
         s.step()
     frame = pd.read_csv(io.BytesIO(app.run_csv(s.model, s.baseline)))
     assert len(frame) == 4 * len(s.model.world.iso3)
-    assert {"scenario", "seed", "country", "china_trade_share",
-            "china_trade_share_baseline"} <= set(frame.columns)
+    settings = ["scenario", "seed", "usmca_applicants", "usmca_year", "us_programme_bn_per_yr",
+                "china_lending_bn_per_yr", "tariff_change_pp", "sigma"]
+    assert list(frame.columns[:len(settings)]) == settings
+    first = frame.iloc[0]
+    assert (first["scenario"], first["seed"], first["usmca_applicants"], first["usmca_year"]) == (
+        "pivot", 0, "CHL COL PER CRI PAN DOM URY", 2027)
+    assert (first["us_programme_bn_per_yr"], first["china_lending_bn_per_yr"],
+            first["tariff_change_pp"], first["sigma"]) == (10, 20, 50, 5)
+    assert not any(c.endswith("_share") or c.endswith("_share_baseline") for c in frame.columns)
     row = frame[(frame["year"] == 2026) & (frame["iso3"] == "CHL")].iloc[0]
-    assert row["china_trade_share_baseline"] == pytest.approx(
-        s.baseline.country_metrics().loc["CHL", "china_trade_share"], rel=1e-5)
+    now, base = s.model.country_metrics().loc["CHL"], s.baseline.country_metrics().loc["CHL"]
+    assert row["china_trade_share_pct"] == pytest.approx(100 * now["china_trade_share"], rel=1e-5)
+    assert row["china_trade_share_baseline_pct"] == pytest.approx(
+        100 * base["china_trade_share"], rel=1e-5)
+    assert row["china_debt_gdp_pct"] == pytest.approx(100 * now["china_debt_gdp"], rel=1e-5)
+    assert row["gdp_bn_usd"] == pytest.approx(now["gdp"] / 1e9, rel=1e-5)
+    table = app.country_table(s.model, s.baseline, "trade", s.first).set_index("iso3")
+    assert row["china_export_share_pct"] == pytest.approx(table.loc["CHL", "china_export_pct"],
+                                                          rel=1e-5)  # the table's unit
+
+
+def test_the_csv_file_is_named_by_the_runs_settings():
+    from geosim.viz import app
+
+    as_written = session("pivot")
+    assert app.run_filename(as_written.model) == "geosim_pivot_seed0_2023-2023.csv"
+    moved = session("pivot", china_lending_bn=20.0, us_programme_bn=1, tariff_pp=-20, seed=3,
+                    usmca_members="Chile, Colombia, Peru", sigma=6.5)
+    moved.step()
+    assert app.run_filename(moved.model) == (
+        "geosim_pivot_seed3_usmca-chl-col-per_programme1bn_lending20bn_tariff-20pp_sigma6.5_"
+        "2023-2024.csv")
+    other = session("baseline", usmca_members="seven (CHL COL PER CRI PAN DOM URY)",
+                    usmca_year=2030)
+    assert app.run_filename(other.model) == "geosim_baseline_seed0_usmca-seven_usmca2030_" \
+                                            "2023-2023.csv"
 
 
 def test_the_map_legend_uses_the_tables_trade_weighted_region_share():
@@ -399,21 +485,31 @@ def test_pause_goes_back_to_the_year_the_page_shows():
     assert not s.back_to(2025) and s.model.year == 2026
 
 
-def test_decision_lines_give_the_economic_gain_and_the_political_term():
+def test_decision_lines_say_each_number_once():
     from types import SimpleNamespace
 
     from geosim.viz import app
 
-    world = SimpleNamespace(iso3=["CHL", "URY"], name=["Chile", "Uruguay"])
-    new = {"year": 2027, "bloc": "USMCA", "country": "CHL", "economic_gain_pct": 0.01,
-           "political_term_pct": -0.05, "score_pct": -0.04, "threshold_pct": 0.0,
-           "members_ok": True, "joined": False, "reason": "gain too small"}
+    world = SimpleNamespace(iso3=["CHL", "URY", "PER"], name=["Chile", "Uruguay", "Peru"])
+    new = {"year": 2027, "bloc": "USMCA", "country": "CHL", "economic_gain_pct": 0.0,
+           "political_term_pct": -0.05, "score_pct": -0.05, "threshold_pct": 0.0,
+           "new_preferential_pairs": 0, "members_ok": True, "joined": False,
+           "reason": "declined: economic gain +0.000 % + political term -0.050 % < threshold "
+                     "+0.00 % (no new preferences: agreements with every member already; the "
+                     "political term decides)"}
     old = {"year": 2027, "bloc": "USMCA", "country": "URY", "applicant_gain_pct": 0.7,
            "members_ok": True, "joined": True}
-    lines = app.decision_lines(SimpleNamespace(world=world, decisions=[new, old]))
-    assert lines[0] == ("2027: Chile declined USMCA: economic gain +0.01 %; political pull "
-                        "-0.05 %; score -0.04 % vs threshold +0.00 %; gain too small")
-    assert lines[1] == "2027: Uruguay joined USMCA: economic gain +0.70 %"
+    refused = {"year": 2028, "bloc": "USMCA", "country": "PER", "economic_gain_pct": 0.3,
+               "members_ok": False, "joined": False,
+               "reason": "members refused (unanimity): MEX -0.120 % < -0.05 %"}
+    lines = app.decision_lines(SimpleNamespace(world=world, decisions=[new, old, refused]))
+    assert lines == [
+        "2027: Chile declined USMCA: economic gain +0.00 % + political term -0.05 % = -0.05 % < "
+        "threshold +0.00 % (no new preferences: agreements with every member already)",
+        "2027: Uruguay joined USMCA: economic gain +0.70 %",
+        "2028: Peru applied to USMCA: members refused (unanimity): MEX -0.120 % < -0.05 %"]
+    for line in lines:  # nothing said twice
+        assert line.count("economic gain") <= 1 and line.count("threshold") <= 1
 
 
 def test_pending_changes_name_the_control_and_both_values():

@@ -170,7 +170,7 @@ def test_page_loads_offline_titled_and_explained(browser, server):
     # Mesa's developer controls (render interval, threads) are not on the page
     assert page.get_by_text("Render Interval").count() == 0
     assert page.get_by_text("Use Threads").count() == 0
-    page.get_by_text("About this model").click()
+    page.get_by_role("button", name="About this model").click()
     info = page.get_by_text("The accession rule.")
     expect(info).to_be_visible()
     body = page.locator("body").inner_text()
@@ -313,12 +313,62 @@ def test_at_1366x768_whose_china_share_fell_most_and_download(browser, server):
     with page.expect_download() as info:
         page.get_by_role("button", name="Download CSV").click()
     download = info.value
-    assert download.suggested_filename == "geosim_pivot_seed0_2023-2035.csv"
+    assert download.suggested_filename == "geosim_pivot_seed0_2023-2035.csv"  # as written
     csv = pd.read_csv(io.BytesIO(Path(download.path()).read_bytes()))
     assert len(csv) == 41 * 13 and set(csv["year"]) == set(range(2023, 2036))
+    assert set(csv["scenario"]) == {"pivot"} and set(csv["us_programme_bn_per_yr"]) == {10}
     last = csv[csv["year"] == 2035].set_index("iso3")
-    from_csv = (last["china_trade_share"] - last["china_trade_share_baseline"]) * 100
+    from_csv = last["china_trade_share_pct"] - last["china_trade_share_baseline_pct"]  # in %
     assert from_csv.idxmin() == top[1] and from_csv.min() == pytest.approx(diff.min(), abs=1e-4)
+    # "About this model" is on screen (the page scrolled to the table) and opens in view
+    about = page.get_by_role("button", name="About this model")
+    assert on_screen(page, about)
+    about.click()
+    expect(page.get_by_text("What the model is.")).to_be_visible()
+    page.wait_for_timeout(400)  # the dialog's opening transition
+    assert on_screen(page, page.get_by_text("What the model is."))  # without scrolling
+    rule = page.get_by_text("The accession rule.")
+    rule.scroll_into_view_if_needed()  # inside the dialog
+    assert on_screen(page, rule)
+    page.get_by_role("button", name="Close").click()
+    expect(page.get_by_text("The accession rule.")).to_be_hidden()
+    page.context.close()
+
+
+def test_sliders_show_the_scenarios_policies_and_set_what_they_say(browser, server):
+    """pivot: $10 bn of US programme, Chinese lending x5 from 2026 (issue 20)."""
+    from playwright.sync_api import expect
+
+    page = open_page(browser, server)
+    programme = page.get_by_role("slider", name="US programme, $bn/yr")
+    lending = page.get_by_role("slider", name="China lending, $bn/yr")
+    run_line = page.locator(".geosim-levers")
+    expect(programme).to_have_attribute("aria-valuenow", "10")
+    expect(lending).to_have_attribute("aria-valuenow", "5")
+    expect(run_line).to_contain_text("US programme: $10 bn/yr 2025-2035")
+    expect(run_line).to_contain_text("China lending $5 bn/yr from 2026")
+    choose(page, "Scenario", "baseline")  # the sliders follow the chosen scenario
+    expect(programme).to_have_attribute("aria-valuenow", "0")
+    expect(lending).to_have_attribute("aria-valuenow", "1")
+    choose(page, "Scenario", "pivot")
+    expect(programme).to_have_attribute("aria-valuenow", "10")
+    expect(page.locator(".geosim-pending")).to_have_count(0)  # back to what runs
+    drag(page, "China lending, $bn/yr", 0.5)  # 0-40: the middle is 20
+    expect(lending).to_have_attribute("aria-valuenow", "20")
+    programme.focus()
+    programme.press("Home")
+    programme.press("ArrowRight")
+    expect(programme).to_have_attribute("aria-valuenow", "1")
+    page.get_by_role("button", name="Reset").click()
+    expect(run_line).to_contain_text("China lending $20 bn/yr from 2026")
+    expect(run_line).to_contain_text("US programme: $1 bn/yr 2025-2035")
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download CSV").click()
+    assert info.value.suggested_filename == "geosim_pivot_seed0_programme1bn_lending20bn_" \
+                                            "2023-2023.csv"
+    csv = pd.read_csv(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert (set(csv["china_lending_bn_per_yr"]), set(csv["us_programme_bn_per_yr"])) == ({20},
+                                                                                         {1})
     page.context.close()
 
 
@@ -347,4 +397,40 @@ def test_screenshot_for_the_docs(browser, server):
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOT)
     assert SCREENSHOT.stat().st_size > 50_000
+    page.context.close()
+
+
+def slider_track(page, name: str):
+    """The slider's track (the thumb has no size): its bounding box."""
+    return page.locator(".v-slider", has=page.get_by_role("slider", name=name)).bounding_box()
+
+
+def drag(page, name: str, fraction: float) -> None:
+    """Drag the slider's thumb to `fraction` of its track, in small moves, as a hand would."""
+    thumb = page.get_by_role("slider", name=name)
+    low, high = (float(thumb.get_attribute(a)) for a in ("aria-valuemin", "aria-valuemax"))
+    value = float(thumb.get_attribute("aria-valuenow"))
+    box = slider_track(page, name)
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] * (value - low) / (high - low), y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * fraction, y, steps=15)
+    page.mouse.up()
+
+
+def test_the_first_drag_after_a_start_or_reset_ends_where_it_is_let_go(browser, server):
+    from playwright.sync_api import expect
+
+    page = open_page(browser, server)
+    name = "US-China tariff, ±pp"  # -20 to 100 in steps of 5: 60 % of the track is +52 -> +50
+    slider = page.get_by_role("slider", name=name)
+    drag(page, name, 0.6)  # the notice "Not applied until Reset" appears during this drag
+    expect(page.locator(".geosim-pending")).to_contain_text("US-China tariff, ±pp: 50")
+    expect(slider).to_have_attribute("aria-valuenow", "50")
+    page.get_by_role("button", name="Reset").click()
+    expect(page.locator(".geosim-levers")).to_contain_text("+50 pp")
+    expect(page.locator(".geosim-pending")).to_have_count(0)
+    drag(page, name, 0.2)  # the first drag after Reset: +4 -> +5
+    expect(page.locator(".geosim-pending")).to_contain_text("US-China tariff, ±pp: 5 ")
+    expect(slider).to_have_attribute("aria-valuenow", "5")
     page.context.close()

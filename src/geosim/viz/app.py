@@ -28,7 +28,17 @@ from geosim.plotting.maps import CHINA_COLOUR, US_COLOUR, MapData, MapRenderer, 
 from geosim.plotting.svg import Marker, Series, line_chart, stacked_bars
 from geosim.scenario import ScenarioError, list_scenarios, load_scenario
 from geosim.viz.info import INFO
-from geosim.viz.levers import AS_WRITTEN, Levers, apply_levers, controls, describe
+from geosim.viz.levers import (
+    AS_WRITTEN,
+    Levers,
+    apply_levers,
+    changed_levers,
+    controls,
+    describe,
+    lever_slug,
+    lever_values,
+    scenario_levers,
+)
 
 SCENARIO_ENV = "GEOSIM_VIZ_SCENARIO"  # set by `geosim viz --scenario FILE`
 BASELINE = "baseline"
@@ -72,23 +82,34 @@ CSS = """
 
 
 class ClassroomModel(GeoModel):
-    """A `GeoModel` whose scenario is a shipped one (or a file) changed by the page's levers."""
+    """A `GeoModel` whose scenario is a shipped one (or a file) changed by the page's levers.
+
+    A lever left out (None) keeps the scenario's own value (`levers.scenario_levers`);
+    `levers` holds the values the run has, `written` the scenario's own.
+    """
 
     def __init__(
         self,
         scenario_name: str = DEFAULT_SCENARIO,
         usmca_members: str = AS_WRITTEN,
-        usmca_year: int = Levers.usmca_year,
-        us_programme_bn: float = Levers.us_programme_bn,
-        china_lending_bn: float = Levers.china_lending_bn,
-        tariff_pp: int = Levers.tariff_pp,
-        sigma: float = Levers.sigma,
+        usmca_year: int | None = None,
+        us_programme_bn: float | None = None,
+        china_lending_bn: float | None = None,
+        tariff_pp: int = 0,
+        sigma: float | None = None,
         seed: int = 0,
     ):
-        self.levers = Levers(usmca_members, int(usmca_year), float(us_programme_bn),
-                             float(china_lending_bn), int(tariff_pp), float(sigma))
-        scenario, parameters = apply_levers(load_scenario(scenario_name), self.levers)
-        super().__init__(scenario, parameters=parameters, seed=int(seed))
+        scenario = load_scenario(scenario_name)
+        self.written = scenario_levers(scenario)
+        given = {"usmca_year": usmca_year, "us_programme_bn": us_programme_bn,
+                 "china_lending_bn": china_lending_bn, "sigma": sigma}
+        values = {**lever_values(self.written),
+                  **{k: v for k, v in given.items() if v is not None}}
+        self.levers = Levers(usmca_members, int(values["usmca_year"]),
+                             float(values["us_programme_bn"]), float(values["china_lending_bn"]),
+                             int(tariff_pp), float(values["sigma"]))
+        changed, parameters = apply_levers(scenario, self.levers)
+        super().__init__(changed, parameters=parameters, seed=int(seed))
         self.seed = int(seed)
         self.lever_parameters = parameters
 
@@ -232,17 +253,54 @@ def country_table(model: GeoModel, baseline: GeoModel, measure: str = "trade",
     return table.reset_index(drop=True)
 
 
+# The downloaded CSV's outcome columns: name in the model's tables -> (column, factor to it).
+# Shares and ratios are in percent, as the page shows them; GDP in bn USD.
+CSV_UNITS = {
+    "gdp": ("gdp_bn_usd", 1e-9),
+    **{share: (f"{share}_pct", 100.0) for share in (*SHARES, "china_fdi_share")},
+    "china_debt_gdp": ("china_debt_gdp_pct", 100.0),
+    **{f"{share}_baseline": (f"{share}_baseline_pct", 100.0) for share in SHARES},
+}
+
+
+def run_settings(model: ClassroomModel) -> dict[str, object]:
+    """What a run was set to, as the downloaded CSV's leading columns: the scenario, the seed,
+    the USMCA application the run's scenario has and the levers' values (as the run line)."""
+    accession = next((e for e in reversed(model.scenario_spec.events)
+                      if e.type == "bloc_accession" and e.bloc == "USMCA"), None)
+    levers = model.levers
+    return {"scenario": model.scenario_spec.name, "seed": model.seed,
+            "usmca_applicants": " ".join(accession.countries) if accession else "none",
+            "usmca_year": accession.year if accession else "",
+            "us_programme_bn_per_yr": levers.us_programme_bn,
+            "china_lending_bn_per_yr": levers.china_lending_bn,
+            "tariff_change_pp": levers.tariff_pp, "sigma": levers.sigma}
+
+
+def run_filename(model: ClassroomModel) -> str:
+    """The CSV's file name, by the run's settings: scenario, seed, the levers moved from the
+    scenario's own values, years (e.g. ``geosim_pivot_seed0_lending20bn_2023-2035.csv``)."""
+    changed = changed_levers(model.written, model.levers)
+    parts = ["geosim", model.scenario_spec.name, f"seed{model.seed}",
+             *(lever_slug(name, value) for name, value in changed.items()),
+             f"{model.start}-{model.year}"]
+    return "_".join(parts) + ".csv"
+
+
 def run_csv(model: ClassroomModel, baseline: GeoModel) -> bytes:
-    """The run so far as CSV: one row per economy and year, with the baseline's shares."""
+    """The run so far as CSV: one row per economy and year, the run's settings in the first
+    columns, the baseline's shares beside the run's; shares in % (columns ending in ``_pct``)."""
     frame = model.countries_frame()
     base = baseline.countries_frame()[["year", "iso3", *SHARES]]
     merged = frame.merge(base, on=["year", "iso3"], suffixes=("", "_baseline"), how="left")
     names = dict(zip(model.world.iso3, model.world.name, strict=True))
     merged.insert(2, "country", merged["iso3"].map(names))
-    merged.insert(0, "seed", model.seed)
-    merged.insert(0, "scenario", model.scenario_spec.name)
+    for column, (_, factor) in CSV_UNITS.items():
+        merged[column] *= factor
+    merged = merged.rename(columns={column: renamed for column, (renamed, _) in CSV_UNITS.items()})
+    settings = pd.DataFrame({k: [v] * len(merged) for k, v in run_settings(model).items()})
     out = io.StringIO()
-    merged.to_csv(out, index=False, float_format="%.6g")
+    pd.concat([settings, merged], axis=1).to_csv(out, index=False, float_format="%.6g")
     return out.getvalue().encode()
 
 
@@ -281,38 +339,39 @@ def money_chart(model: GeoModel, top: int = 10) -> str:
 
 
 def decision_lines(model: GeoModel) -> list[str]:
-    """Accession decisions so far, one readable line each, with the reason.
+    """Accession decisions so far, one readable line each, every number once.
 
-    Uses the decision's economic gain and political term when the model records them
-    (`economic_gain_pct`, `political_term_pct`, `score_pct`, `threshold_pct`, `reason`), else
-    the applicant's welfare gain alone (`applicant_gain_pct`).
+    Uses the decision's economic gain, political term, score and threshold when the model
+    records them (`economic_gain_pct`, `political_term_pct`, `score_pct`, `threshold_pct`), else
+    the applicant's welfare gain alone (`applicant_gain_pct`); the recorded `reason` only for a
+    members' refusal (it names the member), which those do not say.
     """
     names = dict(zip(model.world.iso3, model.world.name, strict=True))
     lines = []
     for d in model.decisions:
+        who = f"{d['year']}: {names.get(d['country'], d['country'])}"
         if d.get("imposed"):
-            verdict = "joined (imposed)"
-        elif d.get("joined"):
-            verdict = "joined"
-        elif str(d.get("customs_union", "")).startswith("refused"):
-            verdict = "could not apply alone (customs union)"
-        elif not d.get("members_ok", True):
-            verdict = "was refused by a member"
-        else:
-            verdict = "declined"
+            lines.append(f"{who} joined {d['bloc']}, imposed by the scenario")
+            continue
+        if str(d.get("customs_union", "")).startswith("refused"):
+            lines.append(f"{who} could not apply to {d['bloc']} alone (customs union): "
+                         f"{d.get('reason') or d['customs_union']}")
+            continue
+        if not d.get("members_ok", True):
+            lines.append(f"{who} applied to {d['bloc']}: {d.get('reason') or 'members refused'}")
+            continue
+        text = f"{who} {'joined' if d.get('joined') else 'declined'} {d['bloc']}"
         gain = d.get("economic_gain_pct", d.get("applicant_gain_pct"))
-        parts = []
         if gain is not None:
-            parts.append(f"economic gain {gain:+.2f} %")
+            text += f": economic gain {gain:+.2f} %"
         if d.get("political_term_pct") is not None:
-            parts.append(f"political pull {d['political_term_pct']:+.2f} %")
+            text += f" + political term {d['political_term_pct']:+.2f} %"
         if d.get("score_pct") is not None and d.get("threshold_pct") is not None:
-            parts.append(f"score {d['score_pct']:+.2f} % vs threshold {d['threshold_pct']:+.2f} %")
-        if d.get("reason"):
-            parts.append(str(d["reason"]))
-        tail = f": {'; '.join(parts)}" if parts else ""
-        lines.append(f"{d['year']}: {names.get(d['country'], d['country'])} {verdict} "
-                     f"{d['bloc']}{tail}")
+            sign = "≥" if d["score_pct"] >= d["threshold_pct"] else "<"
+            text += f" = {d['score_pct']:+.2f} % {sign} threshold {d['threshold_pct']:+.2f} %"
+        if d.get("new_preferential_pairs") == 0:
+            text += " (no new preferences: agreements with every member already)"
+        lines.append(text)
     return lines
 
 
@@ -354,8 +413,9 @@ def PlayButton(playing: bool, disabled: bool, event_toggle: Callable[[int], None
 def Page():
     """One page per browser session: its own run, its controls and the dashboard."""
     selected_scenario = solara.use_memo(initial_scenario, dependencies=[])
-    spec = solara.use_memo(lambda: controls(scenario_choices(selected_scenario),
-                                            selected_scenario), dependencies=[])
+    spec = solara.use_memo(lambda: controls(scenario_choices(selected_scenario), selected_scenario,
+                                            scenario_levers(load_scenario(selected_scenario))),
+                           dependencies=[])
     defaults = {k: v["value"] for k, v in spec.items()}
     draft = solara.use_reactive(defaults)
     session = solara.use_reactive(solara.use_memo(lambda: Session.start(defaults), []))
@@ -428,7 +488,9 @@ def Page():
     solara.Style(CSS)
     with solara.Row(gap="0px", style={"align-items": "flex-start", "flex-wrap": "nowrap"}):
         with solara.Column(gap="4px", classes=["geosim-sidebar"]):
-            solara.Text("geosim", style={"font-size": "20px", "font-weight": "bold"})
+            with solara.Row(gap="10px", style={"align-items": "center"}):
+                solara.Text("geosim", style={"font-size": "20px", "font-weight": "bold"})
+                AboutDialog()  # in the sidebar, which stays on screen as the page scrolls
             with solara.Row(gap="6px"):
                 solara.Button("Reset", color="warning" if pending else "primary",
                               on_click=do_reset, small=True)
@@ -445,17 +507,25 @@ def Page():
             solara.Text("Step: one year. ▶ plays, ❚❚ stops on the year shown. Reset starts a "
                         "new run in the first year with the settings below.",
                         style={"font-size": "12px", "color": "#555"})
-            if error.value:
-                solara.Error(error.value, classes=["geosim-error"])
-            if pending:
-                solara.Text("Not applied until Reset: " + "; ".join(pending),
-                            classes=["geosim-pending"])
 
             def on_change(name, value):
-                draft.value = {**draft.value, name: value}
+                if name == "scenario_name" and value != draft.value[name]:
+                    # the sliders show the chosen scenario's own policies (the seed stays)
+                    written = lever_values(scenario_levers(load_scenario(value)))
+                    draft.value = {**draft.value, name: value, **written}
+                else:
+                    draft.value = {**draft.value, name: value}
 
             UserInputs({k: {**v, "value": draft.value[k]} for k, v in spec.items()},
                        on_change=on_change)
+            # below the sliders, in a container that is always there: a notice appearing during
+            # a drag must neither move the sliders nor make Solara draw them anew
+            with solara.Column(gap="2px", classes=["geosim-notices"]):
+                if error.value:
+                    solara.Error(error.value, classes=["geosim-error"])
+                if pending:
+                    solara.Text("Not applied until Reset: " + "; ".join(pending),
+                                classes=["geosim-pending"])
         with solara.Column(gap="6px", classes=["geosim-main"]):
             Dashboard(s, tick.value, country.value, country.set, measure, pending)
 
@@ -504,7 +574,7 @@ def Dashboard(s: Session, tick: int, country: str, set_country, measure: solara.
         solara.Text(model.scenario_spec.description, style={"color": "#555"})
     solara.Text(headline(model, baseline), classes=["geosim-outcome"],
                 style={"font-size": "14px"})
-    solara.Text(f"This run: {describe(model.levers)} · seed {model.seed}"
+    solara.Text(f"This run: {describe(model.scenario_spec, model.levers)} · seed {model.seed}"
                 + (" · settings changed, press Reset to apply" if pending else ""),
                 classes=["geosim-levers"], style={"color": "#555", "font-size": "12px"})
     with solara.Row(gap="8px", style={"flex-wrap": "nowrap", "align-items": "flex-start"}):
@@ -524,9 +594,7 @@ def Dashboard(s: Session, tick: int, country: str, set_country, measure: solara.
                 solara.Select("", values=list(MEASURES), value=measure,
                               style={"max-width": "170px"})
                 solara.FileDownload(
-                    lambda: run_csv(model, baseline),
-                    filename=f"geosim_{model.scenario_spec.name}_seed{model.seed}_"
-                             f"{model.start}-{model.year}.csv",
+                    lambda: run_csv(model, baseline), filename=run_filename(model),
                     label="Download CSV", mime_type="text/csv")
             CountryTable(table, set_country)
         with solara.Column(gap="4px", style={"flex": "0 1 440px"}):
@@ -537,8 +605,23 @@ def Dashboard(s: Session, tick: int, country: str, set_country, measure: solara.
                     solara.Text("None yet.", style={"color": "#555"})
                 for line in lines:
                     solara.Text(line, style={"display": "block", "font-size": "13px"})
-    with solara.Details("About this model: what it is, the levers, the colours, the accession "
-                        "rule (click to open)", expand=False):
-        # converted here: solara.Markdown would load KaTeX from a CDN
-        solara.HTML(tag="div", unsafe_innerHTML=INFO_HTML, classes=["geosim-info"],
-                    style="max-width: 980px; font-size: 14px")
+
+
+@solara.component
+def AboutDialog():
+    """"About this model": the explanation panel opens over the page, in view on any screen
+    (a panel at the bottom of the page opened below the fold of a laptop's)."""
+    shown = solara.use_reactive(False)
+    solara.Button("About this model", on_click=lambda: shown.set(True), small=True,
+                  outlined=True, color="primary", classes=["geosim-about"])
+    with solara.v.Dialog(v_model=shown.value, on_v_model=shown.set, max_width="980px",
+                         scrollable=True):
+        with solara.v.Card():
+            solara.v.CardTitle(children=["About this model: what it is, the levers, the colours, "
+                                         "the accession rule"])
+            with solara.v.CardText(style_="max-height: 80vh"):
+                # converted here: solara.Markdown would load KaTeX from a CDN
+                solara.HTML(tag="div", unsafe_innerHTML=INFO_HTML, classes=["geosim-info"],
+                            style="font-size: 14px; color: #222")
+            with solara.v.CardActions(class_="justify-end"):
+                solara.Button("Close", on_click=lambda: shown.set(False), text=True)

@@ -23,20 +23,30 @@ towards the partners they trade and invest with; trade blocs decide on new membe
 scenario (no policy events) with the same parameters and seed, stepped year by year with it.
 The charts draw the baseline dashed; the table's "vs baseline" columns are this run minus the
 baseline in the same year, in percentage points (pp): the effect of the policy events you chose.
-The baseline shares the parameter levers (China lending, σ): to see what a parameter does,
-compare with a run at its default value (another tab, or the downloaded CSV).
+The baseline shares σ: to see what σ does, compare with a run at its default value (another
+tab, or the downloaded CSV).
 
-**The levers** (sidebar; they take effect on **Reset**, a new run from the first year):
+**The levers** (sidebar; they take effect on **Reset**, a new run from the first year). Every
+slider shows the value the chosen scenario has, and sets the value it shows: choosing a
+scenario puts the sliders at its policies (the seed stays); a slider moved replaces the
+scenario's value, and a slider left where it is keeps the scenario as written. The line "This
+run" under the header reads them back from the scenario the run has.
 
 - *Scenario*: a shipped set of policy events (`geosim list`).
-- *Who applies to join USMCA* / *USMCA year*: these countries apply in that year; the
-  members vote and each applicant weighs the offer (below).
-- *US programme, $bn/yr*: US public investment 2025-2035 in renewables, technology and
-  transport across the region.
-- *China lending, $bn/yr*: the yearly lending of Chinese policy banks from 2025 (default
-  {_default("china_lending_bn")}, business as usual; another value is a policy).
+- *Who applies to join USMCA* / *USMCA year*: these countries apply in that year (the
+  scenario's own applicants, if it has some, when left "as in the scenario"); the members vote
+  and each applicant weighs the offer (below).
+- *US programme, $bn/yr*: the yearly budget of the US public investment programme (0: none).
+  A scenario's own programme keeps its years and targets (e.g. *pivot*: $10 bn/yr 2025-2035);
+  a new one runs 2025-2035 in renewables, technology and transport across the region.
+- *China lending, $bn/yr*: the yearly lending of Chinese policy banks after the scenario's
+  last change to it (default {_default("china_lending_bn")}, business as usual; *pivot*
+  multiplies it by 5 from 2026, so its slider shows 5). Another value is set from the year of
+  that change (2026 in *pivot*), or from 2025 in a scenario without one; it is a policy, which
+  the baseline does not have.
 - *US-China tariff, ±pp*: in 2025 the US changes its tariff on Chinese goods by this much,
-  and China answers in kind.
+  and China answers in kind, on top of the scenario's own tariffs (*tariff_escalation* already
+  sets 60 % both ways in 2025; its slider still starts at 0).
 - *Trade elasticity σ*: how strongly trade reacts to costs (default {_default("sigma")};
   higher: trade moves more).
 - *Seed*: the random draws of investors' choices; the same settings and seed give the same run.
@@ -68,5 +78,7 @@ for its value).
 
 **Reading values.** Hover a point on a chart for its value; click a column header of the
 table to sort it (again to reverse); click a row to chart that country; "Download CSV" saves
-the run so far (every economy and year, with the baseline's shares beside it).
+the run so far: every economy and year, the run's settings in the first columns (scenario, seed,
+the policies) and the baseline's shares beside the run's, shares in % as on the page (columns
+ending in `_pct`); the file is named by the settings (scenario, seed, the levers moved, years).
 """
