@@ -264,7 +264,7 @@ def test_a_lever_sets_the_value_it_shows():
     assert (budget(model, 2025), budget(model, 2026)) == (1, 20)  # from pivot's year, 2026
     assert [p.budget_bn for p in model.investors["us_public"].programmes] == [1]
     line = describe(changed, Levers(us_programme_bn=1, china_lending_bn=20))
-    assert "US programme: $1 bn/yr 2025-2035" in line and "China lending $20 bn/yr from 2026" \
+    assert "US programme: $1 bn/yr 2025-2040" in line and "China lending $20 bn/yr from 2026" \
         in line
     assert "China lending $5 bn/yr from 2026" in describe(pivot, Levers())
     assert "US programme: $10 bn/yr 2025-2035" in describe(pivot, Levers())

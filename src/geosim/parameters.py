@@ -31,11 +31,6 @@ _TABLE = [
               "Head & Mayer (2014) trade elasticity ≈ 4-5; Simonovska & Waugh (2014) ≈ 4; "
               "Yotov et al. (2016) use σ = 7",
               "elasticity of substitution between origins (Armington)"),
-    Parameter("engine_sectors", 0, 0, 1, "switch",
-              "0 (default): the one-sector engine on the world's totals; 1: the world by sector, "
-              "Caliendo & Parro (2015) with input-output links (docs/engine.md). Default 0 while "
-              "a sector year costs 25 ms against the 10 ms goal (benchmarks/run.py)",
-              "which trade engine a model runs", integer=True),
     Parameter("beta_rta", 0.56, 0.3, 1.0, "log points of t^(1-σ)",
               "Yotov et al. (2016) ch. 1: PPML with pair fixed effects 0.557 (0.99 with lags); "
               "a total that contains the average tariff cut, so the model applies tariff removal "
@@ -144,6 +139,12 @@ _TABLE = [
               "share of the previous year's china_lac_trend rate kept each year after 2013 "
               "(rate in 2013 + k = china_lac_trend · trend_fade^k; projections from 2023 apply "
               "the rates of 2024 on)"),
+    # The trade engine
+    Parameter("engine_sectors", 0, 0, 1, "switch",
+              "0 (default): the one-sector engine on the world's totals; 1: the world by sector, "
+              "Caliendo & Parro (2015) with input-output links (docs/engine.md). Default 0 while "
+              "a sector year costs 25 ms against the 10 ms goal (benchmarks/run.py)",
+              "which trade engine a model runs", integer=True),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _TABLE}
