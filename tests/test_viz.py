@@ -267,7 +267,7 @@ def test_a_lever_sets_the_value_it_shows():
     assert "US programme: $1 bn/yr 2025-2040" in line and "China lending $20 bn/yr from 2026" \
         in line
     assert "China lending $5 bn/yr from 2026" in describe(pivot, Levers())
-    assert "US programme: $10 bn/yr 2025-2035" in describe(pivot, Levers())
+    assert "US programme: $10 bn/yr 2025-2040" in describe(pivot, Levers())
     baseline = GeoModel(apply_levers(load_scenario("baseline"), Levers(china_lending_bn=10))[0])
     assert (budget(baseline, 2024), budget(baseline, 2025)) == (1, 10)  # a policy from 2025
 

@@ -345,7 +345,7 @@ def test_sliders_show_the_scenarios_policies_and_set_what_they_say(browser, serv
     run_line = page.locator(".geosim-levers")
     expect(programme).to_have_attribute("aria-valuenow", "10")
     expect(lending).to_have_attribute("aria-valuenow", "5")
-    expect(run_line).to_contain_text("US programme: $10 bn/yr 2025-2035")
+    expect(run_line).to_contain_text("US programme: $10 bn/yr 2025-2040")
     expect(run_line).to_contain_text("China lending $5 bn/yr from 2026")
     choose(page, "Scenario", "baseline")  # the sliders follow the chosen scenario
     expect(programme).to_have_attribute("aria-valuenow", "0")
@@ -361,7 +361,7 @@ def test_sliders_show_the_scenarios_policies_and_set_what_they_say(browser, serv
     expect(programme).to_have_attribute("aria-valuenow", "1")
     page.get_by_role("button", name="Reset").click()
     expect(run_line).to_contain_text("China lending $20 bn/yr from 2026")
-    expect(run_line).to_contain_text("US programme: $1 bn/yr 2025-2035")
+    expect(run_line).to_contain_text("US programme: $1 bn/yr 2025-2040")
     with page.expect_download() as info:
         page.get_by_role("button", name="Download CSV").click()
     assert info.value.suggested_filename == "geosim_pivot_seed0_programme1bn_lending20bn_" \

@@ -37,7 +37,7 @@ run" under the header reads them back from the scenario the run has.
   scenario's own applicants, if it has some, when left "as in the scenario"); the members vote
   and each applicant weighs the offer (below).
 - *US programme, $bn/yr*: the yearly budget of the US public investment programme (0: none).
-  A scenario's own programme keeps its years and targets (e.g. *pivot*: $10 bn/yr 2025-2035);
+  A scenario's own programme keeps its years and targets (e.g. *pivot*: $10 bn/yr 2025-2040);
   a new one runs 2025-2035 in renewables, technology and transport across the region.
 - *China lending, $bn/yr*: the yearly lending of Chinese policy banks after the scenario's
   last change to it (default {_default("china_lending_bn")}, business as usual; *pivot*
