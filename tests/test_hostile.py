@@ -358,7 +358,8 @@ def test_run_folders_get_normal_permissions(tmp_path):
 def test_analyze_prints_shares_in_percent():
     import pandas as pd
 
-    from geosim.cli.analyze import in_percent, outcome_units
+    from geosim.cli.analyze import in_percent
+    from geosim.experiments.analysis import outcome_units
 
     meta = {"design": {"outcomes": [
         {"name": "share", "metric": "china_trade_share", "reduce": "final"},

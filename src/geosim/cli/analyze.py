@@ -26,7 +26,7 @@ def handle(args: argparse.Namespace) -> int:
     """Analyse the sweep and print the headline tables (shares in percent)."""
     from geosim.cli import UserError
     from geosim.experiments import SweepError
-    from geosim.experiments.analysis import analyze
+    from geosim.experiments.analysis import analyze, outcome_units
     from geosim.experiments.store import load_meta
 
     try:
@@ -58,21 +58,6 @@ def handle(args: argparse.Namespace) -> int:
         print(f"note: {note}")
     print(f"\n{len(res.files)} files written to {res.directory / 'analysis'}")
     return 0
-
-
-def outcome_units(meta: dict) -> dict[str, tuple[float, str]]:
-    """(scale, unit) of each outcome as printed: a share x100 in '%', a change of a share x100
-    in 'pp'; pct_change is already in '%'; levels and indices stay as they are."""
-    units = {}
-    for o in meta.get("design", {}).get("outcomes", []):
-        if o["reduce"] == "pct_change":
-            units[o["name"]] = (1.0, "%")
-        elif "share" in o["metric"]:
-            change = o["reduce"] == "change" or o.get("vs_reference")
-            units[o["name"]] = (100.0, "pp" if change else "%")
-        else:
-            units[o["name"]] = (1.0, "")
-    return units
 
 
 def in_percent(table: pd.DataFrame, units: dict[str, tuple[float, str]],

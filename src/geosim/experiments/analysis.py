@@ -40,6 +40,21 @@ class Analysis:
 # --------------------------------------------------------------------------- summaries
 
 
+def outcome_units(meta: dict) -> dict[str, tuple[float, str]]:
+    """(scale, unit) of each outcome as printed: a share x100 in '%', a change of a share x100
+    in 'pp'; pct_change is already in '%'; levels and indices stay as they are."""
+    units = {}
+    for o in meta.get("design", {}).get("outcomes", []):
+        if o["reduce"] == "pct_change":
+            units[o["name"]] = (1.0, "%")
+        elif "share" in o["metric"]:
+            change = o["reduce"] == "change" or o.get("vs_reference")
+            units[o["name"]] = (100.0, "pp" if change else "%")
+        else:
+            units[o["name"]] = (1.0, "")
+    return units
+
+
 def summary(runs: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
     """Per outcome, across finished runs: n, mean, sd, median, 5-95 % interval, and the seed
     noise: `replicate_sd`, the mean over samples of the standard deviation across replicates."""
