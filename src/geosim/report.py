@@ -232,7 +232,8 @@ def _sweep_page(directory: Path) -> tuple[str, list[str]]:
                 "(the spread over the sampled inputs and seeds).</p>" + _table(pd.DataFrame(rows)))
     analysis = directory / "analysis"
     tables = ""
-    for name, title in (("sensitivity.csv", "Sensitivity indices"),
+    for name, title in (("robustness.csv", "Robustness of each lever setting across the worlds"),
+                        ("sensitivity.csv", "Sensitivity indices"),
                         ("main_effects.csv", "Main effects"), ("prim_box.csv", "PRIM box")):
         frame = _read_csv(analysis / name)
         if frame is not None:

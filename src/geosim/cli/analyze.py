@@ -51,6 +51,10 @@ def handle(args: argparse.Namespace) -> int:
         else:
             print("\nMain effects (mean outcome at each parameter's lowest / highest values)")
             print(res.effects.head(12).to_string(index=False))
+        if res.robustness is not None:
+            print("\nRobustness of each lever setting across the worlds (parameter samples x "
+                  "seeds); share_lowest/highest: how often it gives the lowest/highest value")
+            print(res.robustness.drop(columns=["min", "max"]).to_string(index=False))
         if res.prim:
             p = res.prim
             unit = f" {p['unit']}" if p["unit"] else ""

@@ -35,6 +35,7 @@ class Analysis:
     prim: dict[str, Any] | None
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    robustness: pd.DataFrame | None = None  # per lever setting, across the worlds
 
 
 # --------------------------------------------------------------------------- summaries
@@ -236,6 +237,32 @@ def main_effects(runs: pd.DataFrame, parameters: list[str], outcome: str,
     return table
 
 
+def robustness(runs: pd.DataFrame, levers: list[str], outcomes: list[str], n_samples: int,
+               n_settings: int) -> pd.DataFrame:
+    """Each lever setting across the worlds (the parameters' samples × seeds): mean, sd, p05,
+    median, p95, min and max of every outcome, and how often the setting gives the lowest and
+    the highest value among the settings in the same world and seed (`share_lowest`,
+    `share_highest`, over worlds where every setting finished)."""
+    done = runs[runs["status"] == "done"].copy()
+    done["setting"] = done[levers].astype(str).apply(
+        lambda row: ", ".join(f"{k}={v}" for k, v in row.items()), axis=1)
+    done["world"] = done["sample_id"] % (n_samples // n_settings)
+    rows = []
+    for outcome in outcomes:
+        grid = done.pivot_table(index=["world", "replicate"], columns="setting", values=outcome,
+                                aggfunc="first").dropna()
+        lowest = grid.idxmin(axis=1).value_counts() / max(len(grid), 1)
+        highest = grid.idxmax(axis=1).value_counts() / max(len(grid), 1)
+        for setting, values in done.groupby("setting", sort=False)[outcome]:
+            rows.append({"outcome": outcome, "setting": setting, "worlds": int(values.count()),
+                         "mean": values.mean(), "sd": values.std(),
+                         "p05": values.quantile(0.05), "median": values.median(),
+                         "p95": values.quantile(0.95), "min": values.min(),
+                         "max": values.max(), "share_lowest": float(lowest.get(setting, 0.0)),
+                         "share_highest": float(highest.get(setting, 0.0))})
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- scenario discovery
 
 
@@ -420,6 +447,9 @@ def analyze(directory: str | Path, *, target: str | None = None, figures: bool =
         res.sensitivity = _unit_column(res.sensitivity, units)
     effects = {o: main_effects(runs, params, o) for o in outcomes}
     res.effects = _unit_column(pd.concat(effects.values(), ignore_index=True), units)
+    if levers := meta.get("levers"):
+        res.robustness = _unit_column(robustness(runs, levers, outcomes, meta["n_samples"],
+                                                 meta["n_settings"]), units)
     if target != "none":
         target = target or default_target(meta, runs)
     if target and target != "none":
@@ -481,6 +511,8 @@ def _write(res: Analysis, out: Path, done: pd.DataFrame, outcomes: list[str],
     files.append(_csv(res.summary, out / "summary.csv"))
     files.append(_csv(res.by_sample, out / "by_sample.csv"))
     files.append(_csv(res.effects, out / "main_effects.csv"))
+    if res.robustness is not None:
+        files.append(_csv(res.robustness, out / "robustness.csv"))
     if res.sensitivity is not None:
         files.append(_csv(res.sensitivity, out / "sensitivity.csv"))
     if res.prim:

@@ -81,14 +81,16 @@ def prepare(spec: SweepSpec, *, scenario: Any = None, simulate: str | Callable |
             not in the world.
     """
     base = scenario if scenario is not None else _load_scenario(spec)
-    for p in spec.parameters:
-        candidates = p.grid() if spec.sampler == "grid" or p.distribution == "levels" else \
-            p.from_unit([0.0, 0.5, 1.0])
+    for p in (*spec.levers, *spec.parameters):
+        lever = p in spec.levers
+        candidates = p.grid() if lever or spec.sampler == "grid" or p.distribution == "levels" \
+            else p.from_unit([0.0, 0.5, 1.0])
         for value, label in candidates:
             try:
                 base.with_overrides({p.name: list(value) if isinstance(value, tuple) else value})
             except Exception as exc:  # noqa: BLE001 - the scenario module's own error text
-                raise SweepError(f"{spec.locate('parameters', p.name)}: the value {label!r} is "
+                raise SweepError(f"{spec.locate('levers' if lever else 'parameters', p.name)}: "
+                                 f"the value {label!r} is "
                                  f"refused by scenario '{spec.scenario}': {exc}") from None
     start, end = getattr(base, "start", None), getattr(base, "end", None)
     if spec.until is not None and start is not None and not start < spec.until <= end:
@@ -108,7 +110,9 @@ def prepare(spec: SweepSpec, *, scenario: Any = None, simulate: str | Callable |
         "design": spec.design(),
         "design_hash": spec.design_hash,
         "scenario_hash": getattr(base, "hash", None),
-        "parameters": spec.parameter_names,
+        "parameters": spec.input_names,
+        "levers": spec.lever_names,
+        "n_settings": len(spec.lever_settings),
         "outcomes": spec.outcome_names,
         "series": list(spec.series),
         "sampler": spec.sampler,
