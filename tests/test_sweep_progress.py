@@ -90,3 +90,16 @@ def test_plan_checks_the_sweep_file_like_a_run(tmp_path, capsys, bad):
     (tmp_path / "bad.yaml").write_text(broken)
     assert main(["sweep", str(tmp_path / "bad.yaml"), "--plan"]) == 2
     assert "bad.yaml" in capsys.readouterr().err
+
+
+def test_a_larger_design_in_a_finished_sweep_is_refused_saying_why(tmp_path, capsys):
+    small = SWEEP.replace("samples: 40", "samples: 2").replace("until: 2026", "until: 2024")
+    (tmp_path / "s.yaml").write_text(small)
+    out = tmp_path / "out"
+    assert main(["sweep", str(tmp_path / "s.yaml"), "--workers", "1", "--quiet",
+                 "--out", str(out)]) == 0
+    (tmp_path / "s.yaml").write_text(small.replace("samples: 2", "samples: 4"))
+    assert main(["sweep", str(tmp_path / "s.yaml"), "--workers", "1", "--quiet",
+                 "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "(changed: samples)" in err and "A finished sweep is not extended" in err
