@@ -41,7 +41,7 @@ th{background:#f3f3f3}td.t,th.t{text-align:left}
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.8em}
 img{max-width:100%;border:1px solid #eee;margin:.4em 0}
 .caveat{background:#fff4e5;border-left:4px solid #e67e22;padding:.4em .8em}
-.meta td{text-align:left}
+.meta td{text-align:left}.wide{overflow-x:auto}
 """
 
 
@@ -395,7 +395,8 @@ def _table(frame: pd.DataFrame) -> str:
         cells = "".join(f"<td class='t'>{_e(str(v))}</td>" if isinstance(v, str | bool)
                         else f"<td>{_num(v)}</td>" for v in row)
         body.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return (f"<div class='wide'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}"
+            "</tbody></table></div>")
 
 
 def _text(column: pd.Series) -> bool:
