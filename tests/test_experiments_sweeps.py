@@ -259,7 +259,8 @@ def test_analyze_writes_tables_and_figures(reference, capsys):
     assert "china_share" in printed and "Scenario discovery (PRIM)" in printed
     a = out / "analysis"
     summary = pd.read_csv(a / "summary.csv").set_index("outcome")
-    assert summary.loc["china_share", "mean"] == pytest.approx(df["china_share"].mean())
+    assert summary.loc["china_share", "mean"] == pytest.approx(100 * df["china_share"].mean())
+    assert summary.loc["china_share", "unit"] == "%"  # a share, in percent in every table
     assert summary.loc["china_share", "p05"] <= summary.loc["china_share", "median"] <= \
         summary.loc["china_share", "p95"]
     by_sample = pd.read_csv(a / "by_sample.csv")

@@ -355,20 +355,19 @@ def test_run_folders_get_normal_permissions(tmp_path):
 # -- small things -------------------------------------------------------------------------------
 
 
-def test_analyze_prints_shares_in_percent():
+def test_analyze_puts_shares_in_percent_and_their_differences_in_pp():
     import pandas as pd
 
-    from geosim.cli.analyze import in_percent, outcome_units
+    from geosim.experiments.analysis import in_units, outcome_units
 
     meta = {"design": {"outcomes": [
         {"name": "share", "metric": "china_trade_share", "reduce": "final"},
         {"name": "moved", "metric": "china_trade_share", "reduce": "change"},
         {"name": "gdp", "metric": "real_gdp_index", "reduce": "pct_change"}]}}
     units = outcome_units(meta)
-    table = pd.DataFrame({"outcome": ["share", "moved", "gdp"], "mean": [0.17, -0.01, 3.0]})
-    shown = in_percent(table, units, ["mean"])
-    assert list(shown["unit"]) == ["%", "pp", "%"]
-    assert list(shown["mean"]) == pytest.approx([17.0, -1.0, 3.0])
+    assert [units[n][1] for n in ("share", "moved", "gdp")] == ["%", "pp", "%"]
+    shown = in_units(pd.DataFrame({"share": [0.17], "moved": [-0.01], "gdp": [3.0]}), units)
+    assert shown.iloc[0].tolist() == pytest.approx([17.0, -1.0, 3.0])
 
 
 def test_plots_show_whole_years_and_name_the_run(tmp_path):

@@ -352,7 +352,8 @@ def test_compare_reports_intervals_and_a_decomposition_that_adds_up(tmp_path, ca
     assert "95 % interval" in printed and "usmca_accession" in printed
     region = pd.read_csv(out / "effects_region.csv").set_index("outcome")
     assert {"mean", "sd", "ci_low", "ci_high", "n"} <= set(region.columns)
-    assert region.loc["china_trade_share", "ci_low"] <= region.loc["china_trade_share", "mean"]
+    assert region.loc["china_trade_share_pp", "ci_low"] <= region.loc["china_trade_share_pp",
+                                                                       "mean"]
     parts = pd.read_csv(out / "decomposition.csv")
     for outcome, rows in parts.groupby("outcome"):
         policies = rows[rows["policy"] != "total"]

@@ -190,7 +190,7 @@ def test_compare_param_reaches_both_sides(tmp_path, capsys):
         assert main(["compare", "baseline", "pivot", "--seeds", "1", "--out", str(out)]
                     + extra) == 0
         region = pd.read_csv(out / "effects_region.csv").set_index("outcome")
-        effects[label] = region.loc["us_trade_share", "mean"]
+        effects[label] = region.loc["us_trade_share_pp", "mean"]
     assert effects["gamma"] > effects["default"] + 0.05
 
 

@@ -127,6 +127,52 @@ def test_extends_errors_name_the_right_file(tmp_path):
         load_scenario(tmp_path / "orphan.yaml")
 
 
+def test_child_event_with_an_inherited_id_replaces_or_changes_it(tmp_path):
+    """An event whose id names an inherited event replaces it (with a `type`) or changes the
+    fields it gives (without one), in place; a duplicate id in one file names its line."""
+    pivot = load_scenario("pivot")
+    (tmp_path / "bigger.yaml").write_text(HEADER + "extends: pivot\nevents:\n"
+                                          "  - {id: us_programme, budget_bn: 20}\n"
+                                          "  - {id: usmca_accession, type: bloc_accession, "
+                                          "year: 2030, bloc: USMCA, countries: [CHL]}\n")
+    child = load_scenario(tmp_path / "bigger.yaml")
+    assert [e.id for e in child.events] == [e.id for e in pivot.events]  # same places, no extra
+    by_id = {e.id: e for e in child.events}
+    assert by_id["us_programme"].budget_bn == 20.0
+    assert by_id["us_programme"].until == 2035  # kept from the parent
+    assert by_id["usmca_accession"].countries == ["CHL"]
+    assert by_id["usmca_accession"].phase_in is None  # replaced whole: the parent's 10 is gone
+    # same as the sweep-style override of the parent
+    assert (by_id["us_programme"].values
+            == {e.id: e for e in pivot.with_overrides(
+                {"events.us_programme.budget_bn": 20.0}).events}["us_programme"].values)
+    (tmp_path / "typo.yaml").write_text(HEADER + "extends: pivot\nevents:\n"
+                                        "  - {id: us_program, budget_bn: 20}\n")
+    with pytest.raises(ScenarioError, match=r"typo\.yaml: line 6: events\[0\]: no inherited "
+                       r"event with id 'us_program' .*us_programme.*give a 'type'"):
+        load_scenario(tmp_path / "typo.yaml")
+    fta = "  - {id: x, type: fta, year: 202%d, countries: [CHN, URY]}\n"
+    (tmp_path / "twice.yaml").write_text(HEADER + "extends: pivot\nevents:\n" + fta % 6 + fta % 7)
+    with pytest.raises(ScenarioError, match=r"twice\.yaml: line 7: events\[1\]\.id: duplicate "
+                       r"event id 'x'"):
+        load_scenario(tmp_path / "twice.yaml")
+    (tmp_path / "bad.yaml").write_text(HEADER + "extends: pivot\nevents:\n"
+                                       "  - {id: us_programme, budget_bn: -1}\n")
+    with pytest.raises(ScenarioError, match=r"bad\.yaml: line 6: events\[\d\]\.budget_bn"):
+        load_scenario(tmp_path / "bad.yaml")
+
+
+def test_validate_explain_prints_the_resolved_scenario_as_a_loadable_file(tmp_path, capsys):
+    assert main(["validate", "--explain", "pivot"]) == 0
+    text = capsys.readouterr().out
+    assert "extends" not in text and "usmca_accession" in text and "us_programme" in text
+    (tmp_path / "resolved.yaml").write_text(text)
+    resolved, pivot = load_scenario(tmp_path / "resolved.yaml"), load_scenario("pivot")
+    assert [e.values for e in resolved.events] == [e.values for e in pivot.events]
+    assert (resolved.parameters, resolved.start, resolved.end) == (
+        pivot.parameters, pivot.start, pivot.end)
+
+
 def test_cli_validate_exit_codes(tmp_path, capsys):
     good = Path("scenarios/pivot.yaml")
     assert main(["validate", str(good)]) == 0

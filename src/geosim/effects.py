@@ -29,20 +29,31 @@ MAX_PLAYERS = 8  # a Shapley decomposition runs 2^k scenarios per seed
 CONFIDENCE = 0.95
 
 
+# An outcome's name in the tables carries its unit: shares' differences in percentage points,
+# real GDP's in percent.
+UNIT_NAMES = {**{col: f"{col}_pp" for col in SHARES}, "real_gdp_index": "real_gdp_pct"}
+
+
 @dataclass(frozen=True)
 class Effects:
     """Differences B − A in the final year over seeds.
 
     Attributes:
         seeds: the seeds run (each seed runs A and B with the same random streams).
-        region: one row per outcome: mean, sd, ci_low, ci_high, n (pp for shares, % for
-            indices).
+        region: one row per outcome (named with its unit, `UNIT_NAMES`): year, mean, sd,
+            ci_low, ci_high, n.
         countries: one row per country × outcome, same columns.
+        paths: the region's tables of every run: one row per side (a, b), seed and year.
+        final: the countries' final-year tables of every run: one row per side, seed, country.
+        decisions: B's accession decisions, with the seed.
     """
 
     seeds: tuple[int, ...]
     region: pd.DataFrame
     countries: pd.DataFrame
+    paths: pd.DataFrame | None = None
+    final: pd.DataFrame | None = None
+    decisions: pd.DataFrame | None = None
 
 
 def _difference(a: pd.DataFrame, b: pd.DataFrame, year: int) -> dict[str, np.ndarray | float]:
@@ -73,6 +84,7 @@ def paired_effects(a: Scenario, b: Scenario, seeds: Sequence[int], *,
         raise ScenarioError("compare: at least one seed is needed")
     year = min(a.end, b.end)
     region_rows, country_rows, iso3 = [], [], None
+    paths, final, decisions = [], [], []
     for seed in seeds:
         sa = simulate(a, seed=seed, parameters=parameters_a, until=year, world=world,
                       keep_flows=False)
@@ -83,17 +95,79 @@ def paired_effects(a: Scenario, b: Scenario, seeds: Sequence[int], *,
         cb = sb.countries.sort_values(["year", "iso3"])
         iso3 = ca.loc[ca["year"] == year, "iso3"].to_numpy()
         country_rows.append(_difference(ca, cb, year))
+        for side, sim, table in (("a", sa, ca), ("b", sb, cb)):
+            paths.append(sim.region.assign(side=side, seed=seed))
+            final.append(table[table["year"] == year].assign(side=side, seed=seed))
+        decisions += [{"seed": seed, **d} for d in sb.decisions]
     region = []
     for col in (*SHARES, *INDICES):
         s = summarise(np.array([np.atleast_1d(r[col]) for r in region_rows]))
-        region.append({"outcome": col, **{k: float(np.squeeze(v)) for k, v in s.items()}})
+        region.append({"outcome": UNIT_NAMES[col], "year": year,
+                       **{k: _scalar(k, np.squeeze(v)) for k, v in s.items()}})
     countries = []
     for col in (*SHARES, *INDICES):
         s = summarise(np.array([r[col] for r in country_rows]))
         for i, iso in enumerate(iso3):
-            countries.append({"iso3": iso, "outcome": col,
-                              **{k: (v if np.isscalar(v) else float(v[i])) for k, v in s.items()}})
-    return Effects(tuple(seeds), pd.DataFrame(region), pd.DataFrame(countries))
+            countries.append({"iso3": iso, "outcome": UNIT_NAMES[col], "year": year,
+                              **{k: _scalar(k, v if np.isscalar(v) else v[i])
+                                 for k, v in s.items()}})
+    return Effects(tuple(seeds), pd.DataFrame(region), pd.DataFrame(countries),
+                   paths=pd.concat(paths, ignore_index=True),
+                   final=pd.concat(final, ignore_index=True),
+                   decisions=pd.DataFrame(decisions))
+
+
+def _scalar(key: str, value: object) -> float | int:
+    """A summary value as a plain number; the count `n` as an integer."""
+    return int(value) if key == "n" else float(value)
+
+
+def change_tables(effects: Effects) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`countries_change.csv` and `region_change.csv` over seeds: A's and B's mean levels (%) and
+    B − A with its 95 % interval over seeds (pp for shares, % for real GDP); per country in the
+    final year, for the region every year. Columns name their unit; `n` counts the seeds."""
+    if effects.paths is None or effects.final is None:
+        raise ValueError("change_tables needs the per-seed tables (paired_effects keeps them)")
+    final = effects.final
+    year = int(final["year"].iloc[0])
+    by_country = {side: final[final["side"] == side].sort_values(["seed", "iso3"])
+                  for side in ("a", "b")}
+    iso3 = by_country["a"].loc[by_country["a"]["seed"] == effects.seeds[0], "iso3"].to_numpy()
+    per_country = _change_columns(
+        {side: {col: t[col].to_numpy(float).reshape(len(effects.seeds), -1)
+                for col in (*SHARES, "real_gdp_index")} for side, t in by_country.items()})
+    per_country.insert(0, "iso3", iso3)
+    per_country.insert(1, "year", year)
+    paths = effects.paths
+    by_year = {side: paths[paths["side"] == side].sort_values(["seed", "year"])
+               for side in ("a", "b")}
+    years = by_year["a"].loc[by_year["a"]["seed"] == effects.seeds[0], "year"].to_numpy()
+    region = _change_columns(
+        {side: {col: t[col].to_numpy(float).reshape(len(effects.seeds), -1)
+                for col in (*SHARES, "real_gdp_index")} for side, t in by_year.items()})
+    region.insert(0, "year", years.astype(int))
+    return per_country, region
+
+
+def _change_columns(values: dict[str, dict[str, np.ndarray]]) -> pd.DataFrame:
+    """Columns of a change table from (seeds × items) arrays of each side."""
+    out: dict[str, np.ndarray] = {}
+    a, b = values["a"], values["b"]
+    n = a[SHARES[0]].shape[0]
+    for col in SHARES:
+        out[f"{col}_a_pct"] = 100 * a[col].mean(axis=0)
+        out[f"{col}_b_pct"] = 100 * b[col].mean(axis=0)
+        s = summarise(100 * (b[col] - a[col]))
+        out[f"{col}_change_pp"] = s["mean"]
+        out[f"{col}_change_pp_low"] = s["ci_low"]
+        out[f"{col}_change_pp_high"] = s["ci_high"]
+    s = summarise(100 * (b["real_gdp_index"] / a["real_gdp_index"] - 1))
+    out["real_gdp_change_pct"] = s["mean"]
+    out["real_gdp_change_pct_low"] = s["ci_low"]
+    out["real_gdp_change_pct_high"] = s["ci_high"]
+    table = pd.DataFrame(out)
+    table["n"] = n
+    return table
 
 
 def _name(event) -> str:
@@ -110,8 +184,8 @@ def shapley(a: Scenario, b: Scenario, seeds: Sequence[int], *,
     the policies could be added. The values add up to v(all) − v(none) exactly.
 
     Returns:
-        Per outcome, one row per policy and a final row ``total``: mean, sd, ci_low, ci_high, n
-        over seeds.
+        Per outcome (named with its unit, e.g. ``china_trade_share_pp``), one row per policy and
+        a final row ``total``: year, mean, sd, ci_low, ci_high, n over seeds.
     """
     own = {repr(x) for x in a.events}
     extra = [e for e in b.events if e.policy and repr(e) not in own]
@@ -139,8 +213,8 @@ def shapley(a: Scenario, b: Scenario, seeds: Sequence[int], *,
     rows = []
     for o in outcomes:
         s = summarise(np.array(per_seed[o]))
-        rows += [{"policy": name, "outcome": o,
-                  **{key: (v if np.isscalar(v) else float(v[i])) for key, v in s.items()}}
+        rows += [{"policy": name, "outcome": f"{o}_pp", "year": year,
+                  **{key: _scalar(key, v if np.isscalar(v) else v[i]) for key, v in s.items()}}
                  for i, name in enumerate(names)]
     return pd.DataFrame(rows)
 

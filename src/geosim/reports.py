@@ -13,10 +13,12 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from geosim import plotting, runner
+from geosim import __version__, plotting, runner
 from geosim.backtest import scored_economies, skill_summary, skill_table
 from geosim.data import World, load_world
-from geosim.results import Run, atomic_dir, check_out, compare, slug
+from geosim.effects import Effects, change_tables
+from geosim.parameters import resolve
+from geosim.results import ComparisonInput, Run, atomic_dir, check_out, compare, slug
 from geosim.runner import Simulation, manifest, simulate
 from geosim.scenario import Scenario, ScenarioError, load_scenario
 from geosim.trade import ConvergenceError, TradeDataError
@@ -71,41 +73,90 @@ def write_run(sim: Simulation, target: str | Path) -> None:
         pd.DataFrame(sim.decisions).to_csv(tmp / "decisions.csv", index=False)
         (tmp / "plots").mkdir()
         plotting.run_plots(sim.countries, sim.region, sim.flows, tmp / "plots",
-                           label=f"{sim.scenario.name}, seed {sim.seed}")
+                           label=f"{sim.scenario.name}, seed {sim.seed}",
+                           decisions=pd.DataFrame(sim.decisions))
         timings = {**sim.timings, "write_s": time.perf_counter() - started}
         (tmp / "manifest.json").write_text(json.dumps(manifest(sim, timings), indent=2))
 
 
-def write_tables(out: str | Path, tables: dict[str, pd.DataFrame]) -> None:
-    """Write CSV tables into ``out`` atomically."""
+def comparison_about(a: ComparisonInput, b: ComparisonInput, seeds: list[int],
+                     parameters_a: Mapping[str, float] | None = None,
+                     parameters_b: Mapping[str, float] | None = None) -> dict:
+    """What a comparison ran (`comparison.json`): version, seeds, and per side the scenario's
+    name, status, text, hash and resolved parameters."""
+    def side(x: ComparisonInput, overrides: Mapping[str, float] | None) -> dict:
+        spec = x.scenario
+        return {"name": spec.name, "status": spec.status, "description": spec.description,
+                "hash": spec.hash, "text": spec.text,
+                "parameters": resolve({**spec.parameters, **(overrides or {})})}
+
+    return {"geosim_version": __version__, "seeds": [int(s) for s in seeds],
+            "sides": {"a": side(a, parameters_a), "b": side(b, parameters_b)}}
+
+
+def write_comparison(a: Run, b: Run, out: str | Path, extra: dict[str, pd.DataFrame] | None = None,
+                     about: dict | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write the comparison of run b against run a (one seed each) to ``out``: tables (CSV),
+    figures (PNG), B's decisions, ``about`` as comparison.json, and any extra tables."""
+    per_country, region = compare(a, b)
+    tables = dict(extra or {})
+    decisions = b.path / "decisions.csv"
+    if decisions.is_file() and decisions.stat().st_size > 1:
+        tables["decisions.csv"] = pd.read_csv(decisions).assign(seed=b.manifest["seed"])
+    _write_comparison(out, per_country, region, (a.label, b.label), tables, about)
+    return per_country, region
+
+
+def write_seed_comparison(effects: Effects, out: str | Path, labels: tuple[str, str],
+                          parts: pd.DataFrame | None = None, about: dict | None = None,
+                          extra: dict[str, pd.DataFrame] | None = None
+                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Write B − A over seeds to ``out``: `countries_change.csv` and `region_change.csv` with
+    95 % intervals, `effects_*.csv`, the decomposition (``parts``) if any, B's decisions per
+    seed, ``about`` as comparison.json, and the figures with interval bands."""
+    per_country, region = change_tables(effects)
+    tables = {"effects_region.csv": effects.region, "effects_countries.csv": effects.countries,
+              **(extra or {})}
+    if parts is not None:
+        tables["decomposition.csv"] = parts
+    if effects.decisions is not None and not effects.decisions.empty:
+        tables["decisions.csv"] = effects.decisions
+    seeds = ", ".join(map(str, effects.seeds))
+    _write_comparison(out, per_country, region, labels, tables, about, parts,
+                      f"seeds {seeds}")
+    return per_country, region
+
+
+def _write_comparison(out: str | Path, per_country: pd.DataFrame, region: pd.DataFrame,
+                      labels: tuple[str, str], tables: dict[str, pd.DataFrame],
+                      about: dict | None, parts: pd.DataFrame | None = None,
+                      seeds: str = "") -> None:
+    lac = load_world().lac
+    year = int(per_country["year"].iloc[0])
+    where = f" ({seeds})" if seeds else ""
     with atomic_dir(out, "comparison") as tmp:
         for name, table in tables.items():
             table.to_csv(tmp / name, index=False)
-
-
-def write_comparison(a: Run, b: Run, out: str | Path,
-                     extra: dict[str, pd.DataFrame] | None = None
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Write comparison tables (CSV) and figures (PNG) of run b against run a to ``out``, with
-    any extra tables (e.g. intervals over seeds, a decomposition)."""
-    per_country, region = compare(a, b)
-    world = load_world()
-    lac = world.lac
-    with atomic_dir(out, "comparison") as tmp:
-        for name, table in (extra or {}).items():
-            table.to_csv(tmp / name, index=False)
         per_country.to_csv(tmp / "countries_change.csv", index=False)
         region.to_csv(tmp / "region_change.csv", index=False)
-        fig, ax = plt.subplots(figsize=(8, 5))
-        plotting.compare_region(a.region, b.region, (a.label, b.label), ax)
-        ax.set_title(f"{b.label} vs {a.label}")
+        if about is not None:
+            (tmp / "comparison.json").write_text(json.dumps(about, indent=1))
+        fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+        plotting.compare_region_change(region, labels, axes)
+        fig.suptitle(f"Latin America & Caribbean: {labels[1]} vs {labels[0]}{where}")
         plotting.save_figure(fig, tmp / "region_shares.png")
-        change = per_country.set_index("iso3").loc[lac, "china_trade_share_change_pp"]
+        rows = per_country.set_index("iso3").loc[lac]
+        col = "china_trade_share_change_pp"
         fig, ax = plt.subplots(figsize=(7, 9))
-        plotting.change_bars(change, f"Change in China's share of trade, {per_country['year'][0]}"
-                             f"\n{b.label} − {a.label}", ax)
+        plotting.change_bars(rows[col], f"Change in China's share of trade, {year}{where}\n"
+                             f"{labels[1]} − {labels[0]}", ax,
+                             rows.get(f"{col}_low"), rows.get(f"{col}_high"))
         plotting.save_figure(fig, tmp / "china_share_change.png")
-    return per_country, region
+        if parts is not None:
+            fig, ax = plt.subplots(figsize=(8, 4.5))
+            plotting.decomposition_bars(parts, ax)
+            ax.set_title(f"{labels[1]} − {labels[0]}, {year}, by policy (Shapley){where}")
+            plotting.save_figure(fig, tmp / "decomposition.png")
 
 
 BACKTEST_SCENARIO = "history_2012_2023"

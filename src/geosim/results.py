@@ -55,7 +55,7 @@ def comparison_input(source: str | Path) -> ComparisonInput:
 
 # Every output folder geosim writes holds this marker: its kind, version and the files written.
 MARKER = ".geosim.json"
-KINDS = ("run", "comparison", "sweep", "analysis", "data", "demo")
+KINDS = ("run", "comparison", "sweep", "analysis", "data", "demo", "report")
 # Outputs of versions before the marker, recognised by a file only they write; they are replaced
 # only when every file in them has a suffix geosim writes.
 _LEGACY = {"run": "manifest.json", "comparison": "countries_change.csv",
@@ -238,15 +238,16 @@ def read_run(path: str | Path) -> Run:
 def compare(a: Run, b: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Differences b − a: per country in the final common year, and for the region per year.
 
-    Shares are reported in percentage points; `real_gdp_index` and `welfare_index` as percent.
+    Levels in percent (`*_a_pct`, `*_b_pct`), their changes in percentage points
+    (`*_change_pp`); `real_gdp_index` and `welfare_index` as percent changes (`*_change_pct`).
     """
     final = min(a.countries["year"].max(), b.countries["year"].max())
     ca = a.countries[a.countries["year"] == final].set_index("iso3")
     cb = b.countries[b.countries["year"] == final].set_index("iso3")
     per_country = pd.DataFrame(index=ca.index)
     for col in COMPARED:
-        per_country[f"{col}_a"] = 100 * ca[col]
-        per_country[f"{col}_b"] = 100 * cb[col]
+        per_country[f"{col}_a_pct"] = 100 * ca[col]
+        per_country[f"{col}_b_pct"] = 100 * cb[col]
         per_country[f"{col}_change_pp"] = 100 * (cb[col] - ca[col])
     for col in ("real_gdp_index", "welfare_index"):
         per_country[f"{col.removesuffix('_index')}_change_pct"] = 100 * (cb[col] / ca[col] - 1)
@@ -256,8 +257,8 @@ def compare(a: Run, b: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
     region = pd.DataFrame(index=years)
     for col in ("china_trade_share", "china_export_share", "china_import_share",
                 "us_trade_share", "us_export_share", "us_import_share"):
-        region[f"{col}_a"] = 100 * ra.loc[years, col]
-        region[f"{col}_b"] = 100 * rb.loc[years, col]
+        region[f"{col}_a_pct"] = 100 * ra.loc[years, col]
+        region[f"{col}_b_pct"] = 100 * rb.loc[years, col]
         region[f"{col}_change_pp"] = 100 * (rb.loc[years, col] - ra.loc[years, col])
     region["real_gdp_change_pct"] = 100 * (rb.loc[years, "real_gdp_index"]
                                            / ra.loc[years, "real_gdp_index"] - 1)

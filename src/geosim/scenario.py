@@ -115,6 +115,26 @@ class Scenario:
         return str(self.path) if self.path else self.name
 
 
+def explain(scenario: Scenario) -> str:
+    """The resolved scenario as YAML: `extends:` applied, every event with its defaults filled.
+
+    The text is itself a valid scenario file describing the same run.
+    """
+    data = {"name": scenario.name, "description": scenario.description,
+            "status": scenario.status, "sources": list(scenario.sources),
+            "start": scenario.start, "end": scenario.end,
+            "parameters": dict(scenario.parameters)}
+    if allowed := scenario.data.get("allow_out_of_range"):
+        data["allow_out_of_range"] = list(allowed)
+    data["events"] = [{"type": e.type, **e.values} for e in scenario.events]
+    body = yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True, width=100,
+                     default_flow_style=None)
+    header = (f"# {scenario.path or scenario.name}, resolved: inheritance applied, event "
+              "defaults filled.\n# Parameters not listed take their defaults "
+              "(geosim list --parameters).\n")
+    return header + body
+
+
 def scenario_dir() -> Path:
     """Folder of the shipped scenarios: $GEOSIM_SCENARIOS, ./scenarios, or the source tree's."""
     if env := os.environ.get("GEOSIM_SCENARIOS"):
@@ -207,13 +227,48 @@ def _read_resolved(path: Path, chain: tuple[Path, ...], text: str | None = None
     _build(parent, parent_path, parent_text, parent_lines)  # parent errors name the parent file
     merged = {**parent, **{k: v for k, v in raw.items() if k not in ("parameters", "events")}}
     merged["parameters"] = {**parent["parameters"], **raw["parameters"]}
-    merged["events"] = parent["events"] + raw["events"]
-    # Events keep line numbers of their own file only: shift child indices past the parent's.
+    merged["events"], place = _merge_events(parent["events"], raw["events"], path, lines)
+    # Events keep line numbers of their own file only: move child indices to their merged place.
     shifted = {k: v for k, v in lines.items() if not (k and k[0] == "events")}
     for key, line in lines.items():
-        if key and key[0] == "events" and len(key) > 1:
-            shifted[("events", key[1] + len(parent["events"]), *key[2:])] = line
+        if key and key[0] == "events" and len(key) > 1 and isinstance(key[1], int):
+            shifted[("events", place[key[1]], *key[2:])] = line
     return merged, f"# {parent_path.name}\n{parent_text}\n# {path.name}\n{text}", shifted
+
+
+def _merge_events(inherited: list, own: list, path: Path, lines: dict) -> tuple[list, list[int]]:
+    """A child's events over its parent's: an event whose `id` names an inherited event replaces
+    it in place (with a `type`) or changes only the fields it gives (without one); other events
+    are appended. Returns the merged list and each own event's index in it."""
+    merged = copy.deepcopy(inherited)
+    by_id = {e["id"]: j for j, e in enumerate(merged) if isinstance(e, dict)
+             and isinstance(e.get("id"), str)}
+    seen: dict[str, int] = {}
+    place: list[int] = []
+    for i, event in enumerate(own):
+        key = event.get("id") if isinstance(event, dict) else None
+        if isinstance(key, str) and key in seen:
+            raise ScenarioError(f"{path}: {_at(lines, ('events', i, 'id'))}events[{i}].id: "
+                                f"duplicate event id '{key}' (also events[{seen[key]}] of this "
+                                "file; an id names one event)")
+        if isinstance(key, str):
+            seen[key] = i
+        if isinstance(key, str) and key in by_id:
+            j = by_id[key]
+            if "type" in event:
+                merged[j] = event
+            else:
+                merged[j] = {**merged[j], **event}
+            place.append(j)
+            continue
+        if isinstance(event, dict) and "type" not in event and isinstance(key, str):
+            ids = ", ".join(sorted(by_id)) or "none"
+            raise ScenarioError(
+                f"{path}: {_at(lines, ('events', i))}events[{i}]: no inherited event with id "
+                f"'{key}' to change (inherited ids: {ids}); give a 'type' to add a new event")
+        merged.append(event)
+        place.append(len(merged) - 1)
+    return merged, place
 
 
 def _find_parent(path: Path, name: str) -> Path | None:
@@ -292,10 +347,15 @@ def _build(data: dict, path: Path | None, text: str, lines: dict) -> Scenario:
               f"{len(data['events'])} events")
     events = tuple(_build_event(e, i, where, lines, world, start, end)
                    for i, e in enumerate(data["events"]))
-    ids = [e.id for e in events if e.id]
-    if len(ids) != len(set(ids)):
-        dup = next(i for i in ids if ids.count(i) > 1)
-        raise ScenarioError(f"{where}: events: duplicate event id '{dup}'")
+    first: dict[str, int] = {}
+    for i, event in enumerate(events):
+        if event.id and event.id in first:
+            raise ScenarioError(f"{where}: {_at(lines, ('events', i, 'id'))}events[{i}].id: "
+                                f"duplicate event id '{event.id}' (also events[{first[event.id]}];"
+                                " an id names one event; in a child scenario an event with an "
+                                "inherited id replaces it)")
+        if event.id:
+            first[event.id] = i
     data = {**data, "start": start, "end": end, "sources": sources}
     return Scenario(
         name=str(data["name"]), path=path, status=status, description=data["description"],
@@ -474,5 +534,5 @@ def _fail(where: Path, lines: dict, path: tuple, expected: str, got: Any) -> Non
                         f" got {shown}")
 
 
-__all__ = ["Scenario", "ScenarioError", "list_scenarios", "load_scenario", "scenario_dir",
-           "scenario_from_dict"]
+__all__ = ["Scenario", "ScenarioError", "explain", "list_scenarios", "load_scenario",
+           "scenario_dir", "scenario_from_dict"]

@@ -12,8 +12,8 @@ import sys
 from geosim import __version__
 
 # Sub-command modules, in the order `geosim --help` lists them.
-COMMANDS = ["run", "compare", "backtest", "validate", "list", "sweep", "analyze", "viz", "ge",
-            "data", "demo"]
+COMMANDS = ["run", "compare", "report", "backtest", "validate", "list", "sweep", "analyze", "viz",
+            "ge", "data", "demo"]
 
 
 SEED_LIMIT = 2**32  # numpy's SeedSequence takes any non-negative integer; keep seeds portable

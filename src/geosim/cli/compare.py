@@ -49,7 +49,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def handle(args: argparse.Namespace) -> int:
     """Write the comparison and print its headline tables."""
     from geosim.effects import paired_effects, shapley
-    from geosim.reports import write_comparison, write_tables
+    from geosim.reports import comparison_about, write_comparison, write_seed_comparison
     from geosim.results import comparison_input, read_run, slug
 
     if args.draws is not None:
@@ -67,24 +67,20 @@ def handle(args: argparse.Namespace) -> int:
     params_b = {**(b_in.parameters or {}), **overrides} or None
     out = Path(args.out) if args.out else (
         Path("results") / f"{slug(b_in.name)}_vs_{slug(a_in.name)}")
-    tables = {}
     seeds = args.seeds or sorted({a_in.seed, b_in.seed})
+    about = comparison_about(a_in, b_in, seeds, params_a, params_b)
     if args.seeds is not None or args.decompose:
         effects = paired_effects(a_in.scenario, b_in.scenario, seeds,
                                  parameters_a=params_a, parameters_b=params_b)
-        tables = {"effects_region.csv": effects.region,
-                  "effects_countries.csv": effects.countries}
-        if args.decompose:
-            tables["decomposition.csv"] = shapley(a_in.scenario, b_in.scenario, seeds,
-                                                  parameters=params_b)
-    if runs:
-        a, b = read_run(a_dir), read_run(b_dir)
-        per_country, region = write_comparison(a, b, out, tables)
-        _print_runs(a, b, per_country, region)
+        parts = (shapley(a_in.scenario, b_in.scenario, seeds, parameters=params_b)
+                 if args.decompose else None)
+        write_seed_comparison(effects, out, (a_in.name, b_in.name), parts, about)
+        _print_effects(a_in.name, b_in.name, seeds, effects.region, parts)
     else:
-        write_tables(out, tables)
-    if tables:
-        _print_effects(a_in.name, b_in.name, seeds, tables)
+        a, b = read_run(a_dir), read_run(b_dir)
+        about["seeds"] = [int(a.manifest["seed"]), int(b.manifest["seed"])]
+        per_country, region = write_comparison(a, b, out, about=about)
+        _print_runs(a, b, per_country, region)
     print(f"comparison written to {out}")
     return 0
 
@@ -92,9 +88,9 @@ def handle(args: argparse.Namespace) -> int:
 def _print_runs(a, b, per_country, region) -> None:
     last = region.iloc[-1]
     print(f"{b.label} vs {a.label}, {int(last['year'])}:")
-    print(f"  region China share of trade {last['china_trade_share_a']:.1f}% -> "
-          f"{last['china_trade_share_b']:.1f}% ({last['china_trade_share_change_pp']:+.2f} pp)"
-          f"; US {last['us_trade_share_a']:.1f}% -> {last['us_trade_share_b']:.1f}% "
+    print(f"  region China share of trade {last['china_trade_share_a_pct']:.1f}% -> "
+          f"{last['china_trade_share_b_pct']:.1f}% ({last['china_trade_share_change_pp']:+.2f} "
+          f"pp); US {last['us_trade_share_a_pct']:.1f}% -> {last['us_trade_share_b_pct']:.1f}% "
           f"({last['us_trade_share_change_pp']:+.2f} pp)")
     if "total_trade_change_pct" in region:
         print(f"  trade in USD: with China {last['trade_with_china_change_pct']:+.2f}%, with the "
@@ -104,27 +100,27 @@ def _print_runs(a, b, per_country, region) -> None:
               f"{last['china_trade_share_change_from_trade_with_china_pp']:+.3f} pp (trade with "
               f"China) {last['china_trade_share_change_from_total_trade_pp']:+.3f} pp "
               "(the denominator)")
-    cols = ["iso3", "china_trade_share_a", "china_trade_share_b",
+    cols = ["iso3", "china_trade_share_a_pct", "china_trade_share_b_pct",
             "china_trade_share_change_pp", "us_trade_share_change_pp", "real_gdp_change_pct"]
     moved = per_country.reindex(per_country["china_trade_share_change_pp"].abs()
                                 .sort_values(ascending=False).index)[cols].head(12)
     print(moved.round(2).to_string(index=False))
 
 
-def _print_effects(a_name: str, b_name: str, seeds: list[int], tables: dict) -> None:
-    region = tables["effects_region.csv"].set_index("outcome")
-    print(f"{b_name} minus {a_name} over {len(seeds)} seed(s) ({', '.join(map(str, seeds))}): "
-          "mean [95 % interval]")
-    for outcome, label, unit in (("china_trade_share", "China share of trade", "pp"),
-                                 ("us_trade_share", "US share of trade", "pp"),
-                                 ("real_gdp_index", "real GDP", "%")):
+def _print_effects(a_name: str, b_name: str, seeds: list[int], region, parts) -> None:
+    region = region.set_index("outcome")
+    year = int(region["year"].iloc[0])
+    print(f"{b_name} minus {a_name} in {year} over {len(seeds)} seed(s) "
+          f"({', '.join(map(str, seeds))}): mean [95 % interval]")
+    for outcome, label, unit in (("china_trade_share_pp", "China share of trade", "pp"),
+                                 ("us_trade_share_pp", "US share of trade", "pp"),
+                                 ("real_gdp_pct", "real GDP", "%")):
         r = region.loc[outcome]
         print(f"  region {label}: {r['mean']:+.3f} {unit} [{r['ci_low']:+.3f}, "
               f"{r['ci_high']:+.3f}]")
-    parts = tables.get("decomposition.csv")
     if parts is not None:
         for outcome, rows in parts.groupby("outcome", sort=False):
-            print(f"  Shapley decomposition of the region's {outcome} (pp):")
+            print(f"  Shapley decomposition of the region's {outcome.removesuffix('_pp')} (pp):")
             for r in rows.itertuples():
                 print(f"    {r.policy:<22} {r.mean:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}]")
 
@@ -135,8 +131,8 @@ DEFAULT_SEEDS = [1, 2, 3, 4, 5]  # the seed interval a --draws comparison prints
 def handle_draws(args: argparse.Namespace) -> int:
     """`compare A B --draws N`: the effect over parameter draws, beside the seed interval."""
     from geosim.effects import paired_effects, shapley
-    from geosim.reports import write_comparison, write_tables
-    from geosim.results import comparison_input, read_run, slug
+    from geosim.reports import comparison_about, write_seed_comparison
+    from geosim.results import comparison_input, slug
     from geosim.uncertainty import MIN_DRAWS, attribution, run_draws, summary
 
     if args.draws < MIN_DRAWS:
@@ -147,25 +143,21 @@ def handle_draws(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else (
         Path("results") / f"{slug(b_in.name)}_vs_{slug(a_in.name)}")
     seeds = args.seeds or DEFAULT_SEEDS
-    effects = paired_effects(a_in.scenario, b_in.scenario, seeds, parameters_a=overrides or None,
-                             parameters_b=overrides or None)
+    params = overrides or None
+    effects = paired_effects(a_in.scenario, b_in.scenario, seeds, parameters_a=params,
+                             parameters_b=params)
     draws = run_draws(a_in.scenario, b_in.scenario, args.draws, root=args.draw_seed,
                       parameters=overrides, workers=args.workers)
     table = summary(draws)
     sobol = attribution(draws)
-    tables = {"draws.csv": draws.table, "draws_summary.csv": table, "draws_sobol.csv": sobol,
-              "effects_region.csv": effects.region, "effects_countries.csv": effects.countries}
-    if args.decompose:
-        tables["decomposition.csv"] = shapley(a_in.scenario, b_in.scenario, seeds,
-                                              parameters=overrides or None)
-    a_dir, b_dir = Path(args.run_a), Path(args.run_b)
-    if a_dir.is_dir() and b_dir.is_dir():
-        a, b = read_run(a_dir), read_run(b_dir)
-        per_country, region = write_comparison(a, b, out, tables)
-        _print_runs(a, b, per_country, region)
-    else:
-        write_tables(out, tables)
-    _print_effects(a_in.name, b_in.name, seeds, tables)
+    parts = (shapley(a_in.scenario, b_in.scenario, seeds, parameters=params)
+             if args.decompose else None)
+    about = comparison_about(a_in, b_in, seeds, params, params)
+    about["draws"] = {"n": args.draws, "root": args.draw_seed}
+    write_seed_comparison(effects, out, (a_in.name, b_in.name), parts, about,
+                          extra={"draws.csv": draws.table, "draws_summary.csv": table,
+                                 "draws_sobol.csv": sobol})
+    _print_effects(a_in.name, b_in.name, seeds, effects.region, parts)
     _print_draws(a_in.name, b_in.name, draws, table, sobol)
     print(f"comparison written to {out}")
     return 0

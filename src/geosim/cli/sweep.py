@@ -24,7 +24,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="run on a Dask cluster: tcp://host:port or a scheduler file")
     p.add_argument("--out", default=None, metavar="DIR",
                    help="output directory (default results/sweeps/<experiment name>/)")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress (a bar in a terminal, else a line every 30 s on stderr)")
+    p.add_argument("--plan", action="store_true",
+                   help="print the run count and an estimated time (from a few trial runs, "
+                   "not recorded), then stop: nothing is written")
     p.set_defaults(handler=handle)
 
 
@@ -36,15 +40,14 @@ def handle(args: argparse.Namespace) -> int:
     if args.workers is not None and args.scheduler:
         raise UserError("--workers and --scheduler exclude each other (the cluster has its own "
                         "workers)")
+    if args.plan:
+        return _plan(args)
     try:
         report = run_sweep(args.experiment, args.out, workers=args.workers,
                            scheduler=args.scheduler, quiet=args.quiet)
     except SweepError as exc:
         raise UserError(str(exc)) from None
-    except KeyboardInterrupt:
-        print("finished runs are kept in the ledger; rerun the same command to resume",
-              file=sys.stderr)
-        raise
+    # Ctrl-C: run_sweep says how many runs are stored and how to resume.
     print(f"{report.done} of {report.runs} runs done, {report.failed} failed "
           f"({report.skipped} done before this session; {report.seconds:.1f} s on "
           f"{report.engine})")
@@ -53,4 +56,30 @@ def handle(args: argparse.Namespace) -> int:
               "(rerun the command to retry them)", file=sys.stderr)
     print(f"results in {report.directory} (ledger.sqlite, runs.parquet); "
           f"next: geosim analyze {report.directory}")
+    return 0
+
+
+def _plan(args: argparse.Namespace) -> int:
+    """`--plan`: the size of the sweep and an estimated time, without running it."""
+    from geosim.cli import UserError
+    from geosim.experiments import SweepError
+    from geosim.experiments.sweep import format_seconds, plan
+
+    if args.scheduler:
+        raise UserError("--plan estimates a local sweep: give --workers N (not --scheduler)")
+    try:
+        p = plan(args.experiment, args.out, workers=args.workers)
+    except SweepError as exc:
+        raise UserError(str(exc)) from None
+    left = p.runs - p.done
+    print(f"{p.name}: {p.sampler}, {p.samples} samples x {p.replications} replication"
+          f"{'s' if p.replications != 1 else ''} = {p.runs} runs"
+          + (f" ({p.done} already done in {p.directory}, {left} to run)" if p.done else ""))
+    print(f"one run takes about {p.seconds_per_run:.2f} s here (median of trial runs, not "
+          f"recorded); {left} runs on {p.workers} worker "
+          f"process{'es' if p.workers != 1 else ''}: about {format_seconds(p.estimate)} "
+          "(assumes the workers scale perfectly and this machine is not busier than now)")
+    print(f"run it: geosim sweep {args.experiment}"
+          + (f" --workers {args.workers}" if args.workers else "")
+          + (f" --out {args.out}" if args.out else ""))
     return 0

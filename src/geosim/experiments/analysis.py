@@ -35,9 +35,59 @@ class Analysis:
     prim: dict[str, Any] | None
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    robustness: pd.DataFrame | None = None  # per lever setting, across the worlds
 
 
 # --------------------------------------------------------------------------- summaries
+
+
+# Units of outcomes in every table, figure and target of an analysis: (scale from the stored
+# value, unit, the suffix a wide table's column gets).
+SUFFIX = {"pp": "pp", "%": "pct", "index (start = 100)": "index", "index points": "index_pts",
+          "bn USD": "bn_usd", "% of GDP": "pct_gdp", "pp of GDP": "pp_gdp",
+          "countries": "countries", "HHI (0-1)": "hhi", "": ""}
+
+
+def outcome_units(meta: dict) -> dict[str, tuple[float, str]]:
+    """(scale, unit) of each outcome in an analysis: a share x100 in '%', a difference of shares
+    (`change`, `vs_reference`) in 'pp'; `pct_change` in '%'; indices x100 (start = 100) and
+    their differences in index points; trade values in bn USD."""
+    units = {}
+    for o in meta.get("design", {}).get("outcomes", []):
+        metric = o["metric"]
+        change = o["reduce"] == "change" or bool(o.get("vs_reference"))
+        if o["reduce"] == "pct_change":
+            units[o["name"]] = (1.0, "%")
+        elif "share" in metric:
+            units[o["name"]] = (100.0, "pp" if change else "%")
+        elif metric == "china_debt_gdp":
+            units[o["name"]] = (100.0, "pp of GDP" if change else "% of GDP")
+        elif metric.endswith("_index"):
+            units[o["name"]] = (100.0, "index points" if change else "index (start = 100)")
+        elif metric in ("intra_americas_trade", "trade_with_china", "gdp"):
+            units[o["name"]] = (1e-9, "bn USD")
+        elif metric.startswith("n_top_partner"):
+            units[o["name"]] = (1.0, "countries")
+        elif metric.startswith("partner_hhi"):
+            units[o["name"]] = (1.0, "HHI (0-1)")
+        else:
+            units[o["name"]] = (1.0, "")
+    return units
+
+
+def in_units(runs: pd.DataFrame, units: dict[str, tuple[float, str]]) -> pd.DataFrame:
+    """A copy of the runs with each outcome scaled to its unit (`outcome_units`)."""
+    runs = runs.copy()
+    for name, (scale, _) in units.items():
+        if name in runs and scale != 1.0:
+            runs[name] = runs[name] * scale
+    return runs
+
+
+def with_unit(name: str, units: dict[str, tuple[float, str]]) -> str:
+    """An outcome's name with its unit, for axes and titles: 'china_share (pp)'."""
+    unit = units.get(name, (1.0, ""))[1]
+    return f"{name} ({unit})" if unit else name
 
 
 def summary(runs: pd.DataFrame, outcomes: list[str]) -> pd.DataFrame:
@@ -187,12 +237,38 @@ def main_effects(runs: pd.DataFrame, parameters: list[str], outcome: str,
     return table
 
 
+def robustness(runs: pd.DataFrame, levers: list[str], outcomes: list[str], n_samples: int,
+               n_settings: int) -> pd.DataFrame:
+    """Each lever setting across the worlds (the parameters' samples × seeds): mean, sd, p05,
+    median, p95, min and max of every outcome, and how often the setting gives the lowest and
+    the highest value among the settings in the same world and seed (`share_lowest`,
+    `share_highest`, over worlds where every setting finished)."""
+    done = runs[runs["status"] == "done"].copy()
+    done["setting"] = done[levers].astype(str).apply(
+        lambda row: ", ".join(f"{k}={v}" for k, v in row.items()), axis=1)
+    done["world"] = done["sample_id"] % (n_samples // n_settings)
+    rows = []
+    for outcome in outcomes:
+        grid = done.pivot_table(index=["world", "replicate"], columns="setting", values=outcome,
+                                aggfunc="first").dropna()
+        lowest = grid.idxmin(axis=1).value_counts() / max(len(grid), 1)
+        highest = grid.idxmax(axis=1).value_counts() / max(len(grid), 1)
+        for setting, values in done.groupby("setting", sort=False)[outcome]:
+            rows.append({"outcome": outcome, "setting": setting, "worlds": int(values.count()),
+                         "mean": values.mean(), "sd": values.std(),
+                         "p05": values.quantile(0.05), "median": values.median(),
+                         "p95": values.quantile(0.95), "min": values.min(),
+                         "max": values.max(), "share_lowest": float(lowest.get(setting, 0.0)),
+                         "share_highest": float(highest.get(setting, 0.0))})
+    return pd.DataFrame(rows)
+
+
 # --------------------------------------------------------------------------- scenario discovery
 
 
 def prim(x: pd.DataFrame, interesting: np.ndarray, *, alpha: float = 0.05,
-         min_mass: float = 0.05, min_coverage: float = 0.5, tolerance: float | None = None
-         ) -> tuple[pd.DataFrame, pd.DataFrame]:
+         min_mass: float = 0.05, min_coverage: float = 0.5, tolerance: float | None = None,
+         pick: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """PRIM (Friedman & Fisher 1999): peel a box of inputs where cases of interest are dense.
 
     Each step removes the `alpha` tail of one numeric input (or one level of a categorical
@@ -206,6 +282,9 @@ def prim(x: pd.DataFrame, interesting: np.ndarray, *, alpha: float = 0.05,
         x: inputs, one row per run.
         interesting: boolean per run.
         alpha, min_mass, min_coverage, tolerance: see above.
+        pick: a step of the peeling trajectory to report instead (0 = the whole space), as
+            peeled (not pruned), as EMA Workbench's `inspect`/`select` let one choose; a step
+            beyond the trajectory is a `SweepError` naming its length.
 
     Returns:
         (box: parameter, low, high, full range, levels for the restricted inputs, with
@@ -247,8 +326,13 @@ def prim(x: pd.DataFrame, interesting: np.ndarray, *, alpha: float = 0.05,
         boxes.append(inside)
         steps.append(stats(inside))
     trajectory = pd.DataFrame(steps).rename_axis("step")
-    ok = trajectory["coverage"] >= min_coverage
-    pick = int(trajectory[ok]["density"].idxmax()) if ok.any() else 0
+    chosen_by_user = pick is not None
+    if pick is None:
+        ok = trajectory["coverage"] >= min_coverage
+        pick = int(trajectory[ok]["density"].idxmax()) if ok.any() else 0
+    elif not 0 <= pick < len(trajectory):
+        raise SweepError(f"--prim-box {pick}: the peeling trajectory has steps 0 to "
+                         f"{len(trajectory) - 1} (see prim_trajectory.csv)")
     trajectory["chosen"] = trajectory.index == pick
 
     # The box as limits per input, then pruned of restrictions that barely matter.
@@ -268,7 +352,8 @@ def prim(x: pd.DataFrame, interesting: np.ndarray, *, alpha: float = 0.05,
         return np.logical_and.reduce([within(c) for c in cols]) if cols else np.ones(n, bool)
 
     density = stats(box_mask())["density"]
-    for c in [c for c in cols if restricted(c)]:
+    # A step the user chose is reported as peeled; the default choice is pruned.
+    for c in [c for c in cols if restricted(c) and not chosen_by_user]:
         kept = limits[c]
         v = cols[c]
         limits[c] = (v.min(), v.max()) if numeric[c] else set(v)
@@ -320,15 +405,22 @@ def default_target(meta: dict[str, Any], runs: pd.DataFrame) -> str | None:
 # --------------------------------------------------------------------------- the whole analysis
 
 
-def analyze(directory: str | Path, *, target: str | None = None, figures: bool = True
-            ) -> Analysis:
+def analyze(directory: str | Path, *, target: str | None = None, figures: bool = True,
+            out: str | Path | None = None, prim_box: int | None = None) -> Analysis:
     """Analyse a sweep directory and write CSV tables and PNG figures under `DIR/analysis/`.
+
+    Every outcome is in its unit (`outcome_units`: shares in %, their differences in pp) in
+    every table, figure and target; tables carry a `unit` column (wide ones a suffix).
 
     Args:
         directory: the sweep's output directory.
-        target: scenario-discovery target `OUTCOME<VALUE` (default: the region's China share
-            below its median); "none" to skip PRIM.
+        target: scenario-discovery target `OUTCOME<VALUE` in the outcome's unit (default: the
+            region's China share below its median); "none" to skip PRIM. A value outside the
+            outcome's range across runs (selecting all or none of them) is a `SweepError`.
         figures: write PNG figures too.
+        out: the analysis folder (default `DIR/analysis`), replaced whole if it is one.
+        prim_box: the step of PRIM's peeling trajectory to report (default: the densest box
+            covering half of the cases of interest).
 
     Returns:
         An `Analysis` with the tables, notes and the files written.
@@ -342,62 +434,120 @@ def analyze(directory: str | Path, *, target: str | None = None, figures: bool =
         runs = ledger.frame()
         series = ledger.series_frame() if meta.get("series") else None
     params, outcomes = meta["parameters"], meta["outcomes"]
+    units = outcome_units(meta)
+    runs = in_units(runs, units)
     done = runs[runs["status"] == "done"]
     if done.empty:
         raise SweepError(f"{directory}: no finished run to analyse yet")
-    res = Analysis(directory, summary(runs, outcomes), by_sample(runs, params, outcomes), None,
-                   pd.DataFrame(), None)
+    res = Analysis(directory, _unit_column(summary(runs, outcomes), units),
+                   _suffixed(by_sample(runs, params, outcomes), units), None, pd.DataFrame(),
+                   None)
     res.sensitivity, res.notes = sensitivity(meta, unit, runs)
+    if res.sensitivity is not None:
+        res.sensitivity = _unit_column(res.sensitivity, units)
     effects = {o: main_effects(runs, params, o) for o in outcomes}
-    res.effects = pd.concat(effects.values(), ignore_index=True)
+    res.effects = _unit_column(pd.concat(effects.values(), ignore_index=True), units)
+    if levers := meta.get("levers"):
+        res.robustness = _unit_column(robustness(runs, levers, outcomes, meta["n_samples"],
+                                                 meta["n_settings"]), units)
     if target != "none":
         target = target or default_target(meta, runs)
     if target and target != "none":
         name, op, value = parse_target(target, outcomes)
+        check_target(name, op, value, done[name], units)
         y = (done[name] < value) if op == "<" else (done[name] > value)
-        box, trajectory = prim(done[params], y.to_numpy())
-        res.prim = {"target": f"{name}{op}{value:g}", "box": box, "trajectory": trajectory,
-                    **box.attrs, "base_density": float(y.mean())}
-    final = directory / "analysis"
-    with atomic_dir(final, "analysis") as out:
-        _write(res, out, done, outcomes, effects, series, figures)
-    res.files[:] = [final / p.relative_to(out) for p in res.files]
+        box, trajectory = prim(done[params], y.to_numpy(), pick=prim_box)
+        res.prim = {"target": f"{name}{op}{value:g}", "unit": units.get(name, (1, ""))[1],
+                    "box": box, "trajectory": trajectory, **box.attrs,
+                    "base_density": float(y.mean())}
+    final = Path(out) if out is not None else directory / "analysis"
+    if final.resolve() == directory.resolve():
+        raise SweepError(f"--out {final}: that is the sweep's own folder; give a new folder "
+                         "(e.g. its analysis_gamma/)")
+    with atomic_dir(final, "analysis") as tmp:
+        _write(res, tmp, done, outcomes, effects, series, figures, units)
+    res.files[:] = [final / p.relative_to(tmp) for p in res.files]
+    res.directory = final
     return res
 
 
+def check_target(name: str, op: str, value: float, values: pd.Series,
+                 units: dict[str, tuple[float, str]]) -> None:
+    """A target that selects none or all of the finished runs is an error naming the range."""
+    lo, hi = float(values.min()), float(values.max())
+    empty = value <= lo if op == "<" else value >= hi
+    full = value > hi if op == "<" else value < lo
+    if empty or full:
+        unit = units.get(name, (1.0, ""))[1]
+        raise SweepError(
+            f"--target {name}{op}{value:g}: {name} ranges from {lo:.4g} to {hi:.4g}"
+            f"{' ' + unit if unit else ''} across the {len(values)} finished runs, so the "
+            f"target selects {'none' if empty else 'all'} of them; give a value inside that "
+            "range, in the outcome's unit" + (" (shares in %, their differences in pp)"
+                                               if unit in ("%", "pp") else ""))
+
+
+def _unit_column(table: pd.DataFrame, units: dict[str, tuple[float, str]]) -> pd.DataFrame:
+    table = table.copy()
+    table.insert(table.columns.get_loc("outcome") + 1, "unit",
+                 table["outcome"].map(lambda o: units.get(o, (1.0, ""))[1]))
+    return table
+
+
+def _suffixed(table: pd.DataFrame, units: dict[str, tuple[float, str]]) -> pd.DataFrame:
+    """`by_sample`'s outcome columns (`<outcome>_<stat>`) named with their unit's suffix."""
+    names = {}
+    for name, (_, unit) in units.items():
+        for stat in ("mean", "sd", "p05", "p95"):
+            if f"{name}_{stat}" in table and SUFFIX.get(unit):
+                names[f"{name}_{stat}"] = f"{name}_{stat}_{SUFFIX[unit]}"
+    return table.rename(columns=names)
+
+
 def _write(res: Analysis, out: Path, done: pd.DataFrame, outcomes: list[str],
-           effects: dict[str, pd.DataFrame], series: pd.DataFrame | None, figures: bool) -> None:
+           effects: dict[str, pd.DataFrame], series: pd.DataFrame | None, figures: bool,
+           units: dict[str, tuple[float, str]]) -> None:
     files = res.files
     files.append(_csv(res.summary, out / "summary.csv"))
     files.append(_csv(res.by_sample, out / "by_sample.csv"))
     files.append(_csv(res.effects, out / "main_effects.csv"))
+    if res.robustness is not None:
+        files.append(_csv(res.robustness, out / "robustness.csv"))
     if res.sensitivity is not None:
         files.append(_csv(res.sensitivity, out / "sensitivity.csv"))
     if res.prim:
-        box = res.prim["box"].assign(target=res.prim["target"], coverage=res.prim["coverage"],
+        box = res.prim["box"].assign(target=res.prim["target"], target_unit=res.prim["unit"],
+                                     coverage=res.prim["coverage"],
                                      density=res.prim["density"], mass=res.prim["mass"])
         files.append(_csv(box, out / "prim_box.csv"))
         files.append(_csv(res.prim["trajectory"], out / "prim_trajectory.csv"))
     if figures:
-        files.extend(_figures(out, done, outcomes, res, effects, series))
+        files.extend(_figures(out, done, outcomes, res, effects, series, units))
 
 
 def _figures(out: Path, done: pd.DataFrame, outcomes: list[str], res: Analysis,
-             effects: dict[str, pd.DataFrame], series: pd.DataFrame | None) -> list[Path]:
+             effects: dict[str, pd.DataFrame], series: pd.DataFrame | None,
+             units: dict[str, tuple[float, str]]) -> list[Path]:
     files = []
     cols = min(3, len(outcomes))
     rows = -(-len(outcomes) // cols)
     fig = Figure(figsize=(4 * cols, 3 * rows), layout="constrained")
     for i, name in enumerate(outcomes):
-        plots.distribution(done[name], ax=fig.add_subplot(rows, cols, i + 1))
+        ax = plots.distribution(done[name], ax=fig.add_subplot(rows, cols, i + 1))
+        ax.set_xlabel(with_unit(name, units), fontsize=8)
     files.append(plots.save(fig.axes[0], out / "distributions.png"))
     for name in outcomes:
         ax = plots.tornado(effects[name])
         ax.set_title(f"main effects on {name}", fontsize=9)
+        ax.set_xlabel(f"mean {with_unit(name, units)}", fontsize=8)
         files.append(plots.save(ax, out / f"tornado_{_slug(name)}.png"))
         if res.sensitivity is not None and name in set(res.sensitivity["outcome"]):
-            ax = plots.indices(res.sensitivity[res.sensitivity["outcome"] == name])
-            ax.set_title(f"sensitivity of {name}", fontsize=9)
+            rows = res.sensitivity[res.sensitivity["outcome"] == name]
+            ax = plots.indices(rows)
+            ax.set_title(f"sensitivity of {with_unit(name, units)}", fontsize=9)
+            if rows["method"].iloc[0] == "morris":
+                unit = units.get(name, (1.0, ""))[1] or "outcome units"
+                ax.set_xlabel(f"Morris μ* ({unit} per the input's whole range)")
             files.append(plots.save(ax, out / f"sensitivity_{_slug(name)}.png"))
     if series is not None and not series.empty:
         for name, s in series.groupby("name"):
@@ -407,7 +557,8 @@ def _figures(out: Path, done: pd.DataFrame, outcomes: list[str], res: Analysis,
             files.append(plots.save(ax, out / f"fan_{_slug(name)}.png"))
     if res.prim:
         ax = plots.prim_trajectory(res.prim["trajectory"])
-        ax.set_title(f"PRIM: {res.prim['target']}", fontsize=9)
+        unit = f" ({res.prim['unit']})" if res.prim["unit"] else ""
+        ax.set_title(f"PRIM: {res.prim['target']}{unit}", fontsize=9)
         files.append(plots.save(ax, out / "prim.png"))
     return files
 

@@ -5,6 +5,7 @@ Owns grid, random, Latin hypercube, Sobol (Saltelli scheme, SALib) and Morris (S
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -43,13 +44,14 @@ def design_size(spec: SweepSpec) -> int:
     """Number of samples a sweep's design has, without building it."""
     d = len(spec.parameters)
     n = spec.samples
+    settings = len(spec.lever_settings)
     if spec.sampler == "grid":
-        return int(np.prod([len(p.grid()) for p in spec.parameters]))
+        return settings * int(np.prod([len(p.grid()) for p in spec.parameters]))
     if spec.sampler == "sobol":
         return n * (2 * d + 2 if spec.options.get("calc_second_order", True) else d + 2)
     if spec.sampler == "morris":
         return n * (d + 1)
-    return n
+    return settings * n
 
 
 def design(spec: SweepSpec) -> Design:
@@ -58,6 +60,8 @@ def design(spec: SweepSpec) -> Design:
     The design's random stream is `SeedSequence(seed)`; the runs' streams are its children
     `SeedSequence(seed, spawn_key=(sample_id, replicate))` (see `run_seed`), so they never overlap.
     """
+    if spec.levers:
+        return _crossed(spec, design(dataclasses.replace(spec, levers=())))
     if spec.sampler == "grid":
         return _grid(spec)
     rng = np.random.default_rng(np.random.SeedSequence(spec.seed))
@@ -67,6 +71,16 @@ def design(spec: SweepSpec) -> Design:
     values = [dict(zip(names, (c[i][0] for c in columns), strict=True)) for i in range(len(unit))]
     labels = [dict(zip(names, (c[i][1] for c in columns), strict=True)) for i in range(len(unit))]
     return Design(values, labels, unit)
+
+
+def _crossed(spec: SweepSpec, worlds: Design) -> Design:
+    """Every lever setting crossed with every sample of the parameters (lever-major): sample
+    `k * n + i` is setting k in world i, so settings compare on the same worlds."""
+    values, labels = [], []
+    for setting, setting_labels in spec.lever_settings:
+        values += [{**setting, **v} for v in worlds.values]
+        labels += [{**setting_labels, **lab} for lab in worlds.labels]
+    return Design(values, labels, None)
 
 
 def run_seed(root: int, sample_id: int, replicate: int) -> int:
@@ -80,9 +94,11 @@ def run_seed(root: int, sample_id: int, replicate: int) -> int:
 
 def runs(spec: SweepSpec, n_samples: int) -> Iterator[tuple[int, int, int, int]]:
     """Yield (run_id, sample_id, replicate, seed) in submission order (sample-major)."""
+    # With levers, every setting runs its world with the same seeds (common random numbers).
+    worlds = n_samples // len(spec.lever_settings) if spec.levers else n_samples
     for s in range(n_samples):
         for r in range(spec.replications):
-            yield s * spec.replications + r, s, r, run_seed(spec.seed, s, r)
+            yield s * spec.replications + r, s, r, run_seed(spec.seed, s % worlds, r)
 
 
 def _grid(spec: SweepSpec) -> Design:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import itertools
 import json
 import math
 from collections.abc import Mapping
@@ -47,7 +48,9 @@ TOP_KEYS = {
     "replications": "seeds per sample (default 1)",
     "seed": "root seed (default 0)",
     "until": "last simulated year (default: the scenario's end)",
-    "parameters": "mapping name -> range, distribution or levels",
+    "parameters": "mapping name -> range, distribution or levels (the uncertainties)",
+    "levers": "policies crossed with every sample of the parameters: mapping name -> a list, "
+              "levels, or a range with points (grid, random or lhs samplers)",
     "outcomes": "mapping name -> {metric, of, reduce, vs_reference}",
     "reference": "a scenario run alongside each run (same seed, same model parameters) for "
                  "outcomes with vs_reference: true, e.g. baseline",
@@ -178,6 +181,7 @@ class SweepSpec:
     until: int | None = None
     series: tuple[str, ...] = ()
     reference: str | None = None
+    levers: tuple[ParameterSpec, ...] = ()
     description: str = ""
     path: Path | None = None
     text: str = ""
@@ -191,6 +195,25 @@ class SweepSpec:
     def parameter_names(self) -> list[str]:
         """Names of the swept parameters, in file order."""
         return [p.name for p in self.parameters]
+
+    @property
+    def lever_names(self) -> list[str]:
+        """Names of the levers (policies crossed with the parameters' samples), in file order."""
+        return [p.name for p in self.levers]
+
+    @property
+    def input_names(self) -> list[str]:
+        """Every input a run records: the levers, then the swept parameters."""
+        return self.lever_names + self.parameter_names
+
+    @property
+    def lever_settings(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Every combination of the levers' values: (model values, labels); [({}, {})] if
+        there are no levers."""
+        grids = [p.grid() for p in self.levers]
+        return [({p.name: v for p, (v, _) in zip(self.levers, combo, strict=True)},
+                 {p.name: lab for p, (_, lab) in zip(self.levers, combo, strict=True)})
+                for combo in itertools.product(*grids)]
 
     @property
     def outcome_names(self) -> list[str]:
@@ -211,6 +234,8 @@ class SweepSpec:
             "outcomes": [o.__dict__ for o in self.outcomes],
             "series": list(self.series),
             "reference": self.reference,
+            # only when present, so the hashes of sweeps without levers stay as they were
+            **({"levers": [_drop_none(p.__dict__) for p in self.levers]} if self.levers else {}),
         }
 
     @property
@@ -346,6 +371,7 @@ class _Checker:
                             f"{', '.join(SAMPLERS)}")
         options = self.options(sampler, data.get("options") or {})
         parameters = self.parameters(data["parameters"], sampler)
+        levers = self.levers(data.get("levers"), sampler, {p.name for p in parameters})
         samples = self.samples(sampler, data.get("samples"))
         until = data.get("until")
         if until is not None:
@@ -357,7 +383,7 @@ class _Checker:
         if reference is not None and (not isinstance(reference, str) or not reference):
             raise self.fail(("reference",), f"expected a scenario name or path, got "
                             f"{_show(reference)}")
-        outcomes = self.outcomes(data["outcomes"], {p.name for p in parameters})
+        outcomes = self.outcomes(data["outcomes"], {p.name for p in (*parameters, *levers)})
         for o in outcomes:
             if o.vs_reference and reference is None:
                 raise self.fail(("outcomes", o.name.split(".")[0], "vs_reference"),
@@ -373,6 +399,7 @@ class _Checker:
             seed=self.integer(data.get("seed", 0), ("seed",), 0, SEED_LIMIT - 1),
             until=until,
             parameters=parameters,
+            levers=levers,
             outcomes=outcomes,
             series=self.series(data.get("series", False), outcomes),
             reference=reference,
@@ -427,6 +454,30 @@ class _Checker:
             name = str(name)
             self.parameter_name(name, table, (*at, name))
             out.append(self.parameter(name, body, sampler, table.get(name), (*at, name)))
+        return tuple(out)
+
+    def levers(self, data: Any, sampler: str, parameters: set[str]
+               ) -> tuple[ParameterSpec, ...]:
+        """Levers: discrete policy settings (a list, levels, or a range with points), each
+        crossed with every sample of the parameters."""
+        at = ("levers",)
+        if data is None:
+            return ()
+        if sampler in ("sobol", "morris"):
+            raise self.fail(at, f"levers are crossed with samples of the parameters; the "
+                            f"{sampler} sampler's design is analysed whole, so use grid, random "
+                            "or lhs (or make the policy a parameter)")
+        if not isinstance(data, dict) or not data:
+            raise self.fail(at, f"expected a non-empty mapping of lever names, got {_show(data)}")
+        table = _parameter_table()
+        out = []
+        for name, body in data.items():
+            name = str(name)
+            if name in parameters:
+                raise self.fail((*at, name), "is also under 'parameters': an input is either a "
+                                "lever (a policy chosen) or an uncertainty (sampled), not both")
+            self.parameter_name(name, table, (*at, name))
+            out.append(self.parameter(name, body, "grid", table.get(name), (*at, name)))
         return tuple(out)
 
     def parameter_name(self, name: str, table: dict, at: tuple[str, ...]) -> None:
@@ -592,6 +643,7 @@ def count_runs(spec: SweepSpec) -> int:
         n = spec.samples * (d + 1)
     else:
         n = spec.samples
+    n *= math.prod(len(p.levels) if p.levels is not None else p.points or 1 for p in spec.levers)
     return n * spec.replications * (2 if spec.reference else 1)
 
 

@@ -146,10 +146,14 @@ class Ledger:
         if stored["design_hash"] != meta["design_hash"]:
             old, new = stored["design"], meta["design"]
             changed = [k for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+            larger = set(changed) <= {"samples", "replications"}
             raise SweepError(
                 f"{self.directory}: holds results of a different design of sweep "
                 f"'{stored['name']}' (changed: {', '.join(changed) or 'design'}); resuming would "
                 "mix designs. Restore the sweep file, or choose another --out directory."
+                + (" A finished sweep is not extended: more samples or replications make a new "
+                   "design (run ids and the sampler's layout change; docs/experiments.md)."
+                   if larger else "")
             )
         if stored.get("scenario_hash") != meta.get("scenario_hash"):
             raise SweepError(

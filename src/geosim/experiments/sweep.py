@@ -6,6 +6,7 @@ Owns resume (skip done runs), bounded in-flight submissions, worker-death retrie
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
 import sys
 import time
 from collections import deque
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+import numpy as np
 from tqdm import tqdm
 
 from geosim import __version__
@@ -25,6 +27,9 @@ from geosim.experiments.spec import SweepError, SweepSpec, load_sweep
 from geosim.experiments.store import Ledger, RunResult
 
 MAX_ATTEMPTS = 3  # a run that kills its worker this many times (alone) is recorded failed
+# Outside a terminal (a log file, a batch job) progress is a line on stderr at most this often.
+PROGRESS_SECONDS = 30.0
+TRIAL_RUNS = 4  # `geosim sweep --plan` times these (the first only warms up)
 IN_FLIGHT_PER_WORKER = 2  # bounded submissions: memory stays flat in the number of runs
 
 Run = tuple[int, int, int, int]  # run_id, sample_id, replicate, seed
@@ -76,14 +81,16 @@ def prepare(spec: SweepSpec, *, scenario: Any = None, simulate: str | Callable |
             not in the world.
     """
     base = scenario if scenario is not None else _load_scenario(spec)
-    for p in spec.parameters:
-        candidates = p.grid() if spec.sampler == "grid" or p.distribution == "levels" else \
-            p.from_unit([0.0, 0.5, 1.0])
+    for p in (*spec.levers, *spec.parameters):
+        lever = p in spec.levers
+        candidates = p.grid() if lever or spec.sampler == "grid" or p.distribution == "levels" \
+            else p.from_unit([0.0, 0.5, 1.0])
         for value, label in candidates:
             try:
                 base.with_overrides({p.name: list(value) if isinstance(value, tuple) else value})
             except Exception as exc:  # noqa: BLE001 - the scenario module's own error text
-                raise SweepError(f"{spec.locate('parameters', p.name)}: the value {label!r} is "
+                raise SweepError(f"{spec.locate('levers' if lever else 'parameters', p.name)}: "
+                                 f"the value {label!r} is "
                                  f"refused by scenario '{spec.scenario}': {exc}") from None
     start, end = getattr(base, "start", None), getattr(base, "end", None)
     if spec.until is not None and start is not None and not start < spec.until <= end:
@@ -103,7 +110,9 @@ def prepare(spec: SweepSpec, *, scenario: Any = None, simulate: str | Callable |
         "design": spec.design(),
         "design_hash": spec.design_hash,
         "scenario_hash": getattr(base, "hash", None),
-        "parameters": spec.parameter_names,
+        "parameters": spec.input_names,
+        "levers": spec.lever_names,
+        "n_settings": len(spec.lever_settings),
         "outcomes": spec.outcome_names,
         "series": list(spec.series),
         "sampler": spec.sampler,
@@ -175,15 +184,25 @@ def run_sweep(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
                        smoothing=0.05, desc=f"{spec.name} [{engine.describe()}]")
             counts = {"done": len(done_before), "failed": 0}
             bar.set_postfix(counts, refresh=False)
+            lines = None if quiet or _is_terminal(stream) else ProgressLines(
+                spec.name, len(all_runs), len(done_before), stream)
 
             def record(run: Run, result: RunResult) -> None:
                 ledger.record(run, labels[run[1]], result)
                 counts[result.status] += 1
                 bar.set_postfix(counts, refresh=False)
                 bar.update(1)
+                if lines is not None:
+                    lines.update(counts["done"] + counts["failed"], counts["failed"])
 
             try:
                 _drive(engine, exp.context, todo, values, record, max_attempts)
+            except KeyboardInterrupt:
+                stored = ledger.counts()
+                print(f"\ninterrupted: {stored['done']} of {len(all_runs)} runs are stored in "
+                      f"{out / 'ledger.sqlite'} ({stored['failed']} failed); rerun the same "
+                      "command to resume", file=stream, flush=True)
+                raise
             finally:
                 bar.close()
                 ledger.export()
@@ -192,6 +211,91 @@ def run_sweep(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
         engine.close()
     return SweepReport(out, len(all_runs), final["done"], final["failed"], len(done_before),
                        time.perf_counter() - t0, engine.describe())
+
+
+class ProgressLines:
+    """Progress as plain lines (runs done / total, failures, rate, ETA) for logs: the first
+    finished run, then at most every `PROGRESS_SECONDS`, and the last one."""
+
+    def __init__(self, name: str, total: int, before: int, stream: TextIO):
+        self.name, self.total, self.before, self.stream = name, total, before, stream
+        self.started = self.last = time.monotonic()
+        self.printed_first = False
+
+    def update(self, finished: int, failed: int) -> None:
+        """Called after each run; prints when due."""
+        now = time.monotonic()
+        last = finished >= self.total
+        if self.printed_first and not last and now - self.last < PROGRESS_SECONDS:
+            return
+        self.printed_first, self.last = True, now
+        rate = (finished - self.before) / max(now - self.started, 1e-9)
+        left = (self.total - finished) / rate if rate > 0 else float("inf")
+        print(f"{self.name}: {finished}/{self.total} runs ({100 * finished / self.total:.0f} %, "
+              f"{failed} failed), {rate:.2f} runs/s, ETA {format_seconds(left)}",
+              file=self.stream, flush=True)
+
+
+def format_seconds(seconds: float) -> str:
+    """12 s, 4 min 05 s, 2 h 13 min."""
+    if seconds != seconds or seconds == float("inf"):
+        return "unknown"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a sweep would run: its size, what an output folder already holds, and a time."""
+
+    name: str
+    sampler: str
+    samples: int
+    replications: int
+    runs: int
+    done: int
+    workers: int
+    seconds_per_run: float
+    directory: Path
+
+    @property
+    def estimate(self) -> float:
+        """Seconds for the runs still to do on `workers` processes (perfect scaling)."""
+        return (self.runs - self.done) * self.seconds_per_run / max(self.workers, 1)
+
+
+def plan(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
+         workers: int | None = None) -> Plan:
+    """The run count of a sweep and an estimated time, from trial runs that are not recorded
+    (the design's first `TRIAL_RUNS` at the sweep's horizon, references included; the median of
+    the warm ones); nothing is written. Runs already done in ``out`` (a resume) are counted
+    off."""
+    from geosim.experiments.engines import default_workers
+
+    spec = sweep if isinstance(sweep, SweepSpec) else load_sweep(sweep)
+    exp = prepare(spec)
+    d = samplers.design(spec)
+    out = Path(out) if out is not None else default_out(spec)
+    done = 0
+    if (out / "ledger.sqlite").is_file():
+        with Ledger.open(out) as ledger:
+            if ledger.check_resume(exp.meta):
+                done = ledger.counts()["done"]
+    times = []
+    for run in itertools.islice(samplers.runs(spec, len(d)), TRIAL_RUNS):
+        started = time.perf_counter()
+        result = execute(exp.context, run[0], d.values[run[1]], run[3], 1)
+        times.append(time.perf_counter() - started)
+        if result.status != "done":
+            raise SweepError(f"{spec.locate('scenario')}: the trial run failed: {result.error}")
+    # the first run warms the process up (world, template), as each worker's first does
+    seconds = float(np.median(times[1:] if len(times) > 1 else times))
+    return Plan(spec.name, spec.sampler, len(d), spec.replications, len(d) * spec.replications,
+                done, workers or default_workers(), seconds, out)
 
 
 def prepare_out(out: Path, create: bool = True) -> None:

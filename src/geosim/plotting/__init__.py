@@ -38,13 +38,13 @@ def shares_over_time(countries: pd.DataFrame, iso3: str, ax: Axes | None = None)
     ax.set_title(iso3)
     ax.set_ylabel("% of trade")
     ax.grid(alpha=0.3)
-    whole_years(ax)
+    whole_years(ax, nbins=4)  # small panels: a few years, never run together
     return ax
 
 
-def whole_years(ax: Axes) -> Axes:
-    """Ticks on whole years only (no 2027.5) on the x-axis."""
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+def whole_years(ax: Axes, nbins: int | str = "auto") -> Axes:
+    """Ticks on whole years only (no 2027.5) on the x-axis, at most ``nbins`` intervals."""
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, nbins=nbins))
     return ax
 
 
@@ -62,10 +62,12 @@ def region_shares(region: pd.DataFrame, ax: Axes | None = None, label: str = "")
 
 
 def run_plots(countries: pd.DataFrame, region: pd.DataFrame, flows: pd.DataFrame | None,
-              folder: Path, label: str = "") -> list[Path]:
+              folder: Path, label: str = "", decisions: pd.DataFrame | None = None
+              ) -> list[Path]:
     """Write a run's standard figures as PNG into folder; return their paths.
 
-    ``label`` (e.g. "pivot, seed 0") names the run in every title.
+    ``label`` (e.g. "pivot, seed 0") names the run in every title; ``decisions`` (the run's
+    accession decisions) add the countries that joined USMCA to its ringed members on the map.
     """
     suffix = f" ({label})" if label else ""
     from geosim.data import load_world
@@ -90,12 +92,24 @@ def run_plots(countries: pd.DataFrame, region: pd.DataFrame, flows: pd.DataFrame
 
     if flows is not None and set(countries["iso3"]) == set(world.iso3):
         written.append(_final_year_map(countries, flows, world, folder,
-                                       float(region["china_trade_share"].iloc[0]), label))
+                                       float(region["china_trade_share"].iloc[0]), label,
+                                       usmca_members(world, decisions)))
     return written
 
 
+def usmca_members(world, decisions: pd.DataFrame | None = None) -> set[str]:
+    """USMCA's members at the end of a run: the world's, plus those a decision says joined."""
+    rows = world.memberships
+    members = set(rows.loc[rows["bloc"] == "USMCA", "iso3"])
+    if decisions is not None and not decisions.empty:
+        joined = decisions[(decisions["bloc"] == "USMCA") & decisions["joined"].astype(bool)]
+        members |= set(joined["country"])
+    return members
+
+
 def _final_year_map(countries: pd.DataFrame, flows: pd.DataFrame, world, folder: Path,
-                    region_share: float, label: str = "") -> Path:
+                    region_share: float, label: str = "", usmca: set[str] | None = None
+                    ) -> Path:
     """The trade map of the final year, scaled on the first year (as on the browser page).
 
     `region_share` is the region's first-year China share in the tables' (trade-weighted)
@@ -111,7 +125,8 @@ def _final_year_map(countries: pd.DataFrame, flows: pd.DataFrame, world, folder:
         return maps.MapData(year=year, iso3=tuple(world.iso3), lon=np.asarray(world.lon),
                             lat=np.asarray(world.lat), is_lac=np.asarray(world.is_lac, bool),
                             gdp=rows["gdp"].to_numpy(float),
-                            china_share=rows["china_trade_share"].to_numpy(float), flows=x)
+                            china_share=rows["china_trade_share"].to_numpy(float), flows=x,
+                            usmca=np.array([c in (usmca or set()) for c in world.iso3]))
 
     first, final = int(countries["year"].min()), int(countries["year"].max())
     base = year_data(first)
@@ -124,9 +139,10 @@ def _final_year_map(countries: pd.DataFrame, flows: pd.DataFrame, world, folder:
 
 def compare_region(region_a: pd.DataFrame, region_b: pd.DataFrame, labels: tuple[str, str],
                    ax: Axes | None = None) -> Axes:
-    """Region's China and US shares of trade in two runs (solid: first, dashed: second)."""
+    """Region's China and US shares of trade in two runs: the reference (first) dashed, the
+    scenario (second) solid, as on the browser page."""
     ax = ax or plt.gca()
-    for region, ls, label in ((region_a, "-", labels[0]), (region_b, "--", labels[1])):
+    for region, ls, label in ((region_a, "--", labels[0]), (region_b, "-", labels[1])):
         ax.plot(region["year"], 100 * region["china_trade_share"], color=CHINA_COLOR, ls=ls,
                 label=f"China, {label}")
         ax.plot(region["year"], 100 * region["us_trade_share"], color=US_COLOR, ls=ls,
@@ -138,16 +154,77 @@ def compare_region(region_a: pd.DataFrame, region_b: pd.DataFrame, labels: tuple
     return ax
 
 
-def change_bars(change: pd.Series, title: str, ax: Axes | None = None) -> Axes:
-    """Horizontal bars of a per-country change (percentage points), sorted."""
+def compare_region_change(region: pd.DataFrame, labels: tuple[str, str],
+                          axes: tuple[Axes, Axes]) -> tuple[Axes, Axes]:
+    """A region change table (`region_change.csv`): left, A's (dashed) and B's (solid) China
+    and US shares of trade (%); right, B − A (pp) with its 95 % interval band over seeds when
+    the table has one (`*_low`, `*_high`)."""
+    left, right = axes
+    for who, color, name in (("china", CHINA_COLOR, "China"), ("us", US_COLOR, "US")):
+        col = f"{who}_trade_share"
+        left.plot(region["year"], region[f"{col}_a_pct"], color=color, ls="--",
+                  label=f"{name}, {labels[0]}")
+        left.plot(region["year"], region[f"{col}_b_pct"], color=color, ls="-",
+                  label=f"{name}, {labels[1]}")
+        change = f"{col}_change_pp"
+        right.plot(region["year"], region[change], color=color, label=f"{name} share of trade")
+        if f"{change}_low" in region:
+            right.fill_between(region["year"], region[f"{change}_low"],
+                               region[f"{change}_high"], color=color, alpha=0.2, lw=0,
+                               label="95 % interval over seeds")
+    left.set_ylabel("% of Latin America & Caribbean trade")
+    right.set_ylabel(f"{labels[1]} − {labels[0]} (percentage points)")
+    right.axhline(0, color="k", lw=0.8)
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+        whole_years(ax)
+    return left, right
+
+
+def change_bars(change: pd.Series, title: str, ax: Axes | None = None,
+                low: pd.Series | None = None, high: pd.Series | None = None) -> Axes:
+    """Horizontal bars of a per-country change (percentage points), sorted; with ``low`` and
+    ``high`` (same index), error bars of its interval."""
     ax = ax or plt.gca()
     change = change.sort_values()
     colors = [US_COLOR if v < 0 else CHINA_COLOR for v in change]
-    ax.barh(change.index, change.to_numpy(), color=colors)
+    xerr = None
+    if low is not None and high is not None:
+        xerr = np.vstack([(change - low.loc[change.index]).clip(lower=0).to_numpy(),
+                          (high.loc[change.index] - change).clip(lower=0).to_numpy()])
+    ax.barh(change.index, change.to_numpy(), color=colors, xerr=xerr,
+            error_kw={"ecolor": "0.3", "lw": 0.8, "capsize": 1.5})
     ax.axvline(0, color="k", lw=0.8)
     ax.set_title(title)
-    ax.set_xlabel("percentage points")
+    ax.set_xlabel("percentage points" + (" (bars: 95 % interval over seeds)"
+                                         if xerr is not None else ""))
     ax.tick_params(axis="y", labelsize=7)
+    return ax
+
+
+def decomposition_bars(parts: pd.DataFrame, ax: Axes | None = None) -> Axes:
+    """A Shapley decomposition table (`decomposition.csv`): each policy's part of B − A (pp),
+    one group of bars per outcome, with 95 % interval error bars; the total last."""
+    ax = ax or plt.gca()
+    outcomes = list(dict.fromkeys(parts["outcome"]))
+    policies = list(dict.fromkeys(parts["policy"]))
+    width = 0.8 / len(outcomes)
+    y = np.arange(len(policies))
+    for k, (outcome, color) in enumerate(zip(outcomes, (CHINA_COLOR, US_COLOR, "0.5", "0.7"),
+                                             strict=False)):
+        rows = parts[parts["outcome"] == outcome].set_index("policy").reindex(policies)
+        err = np.vstack([(rows["mean"] - rows["ci_low"]).fillna(0).clip(lower=0),
+                         (rows["ci_high"] - rows["mean"]).fillna(0).clip(lower=0)])
+        ax.barh(y + k * width, rows["mean"], height=width, color=color, xerr=err,
+                error_kw={"ecolor": "0.2", "lw": 0.8, "capsize": 2},
+                label=outcome.removesuffix("_pp").replace("_", " ") + " (pp)")
+    ax.set_yticks(y + width * (len(outcomes) - 1) / 2, policies)
+    ax.invert_yaxis()
+    ax.axvline(0, color="k", lw=0.8)
+    ax.set_xlabel("part of B − A in the final year (percentage points; bars: 95 % interval)")
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=8)
     return ax
 
 
