@@ -11,8 +11,9 @@ Owns the mapping from the model's one-sector levers to sectors (pure numpy, no M
   d̂_j^(−θ_j) = t̂^(1−σ), so an agreement moves every sector's trade by the log points the
   aggregate estimate says;
 - endowments scale each economy's factor supply; investment above business as usual raises the
-  productivity of the sector it lands in (ẑ − 1 = κ · extra stock / the sector's value added:
-  the whole-economy effect κ · extra / GDP of the one-sector model, put where the money went).
+  productivity of the sector it lands in, with diminishing returns: ẑ = (1 + κ · extra /
+  (α · VA_sector))^α, α the capital share; to first order κ · extra / VA_sector, the one-sector
+  model's κ · extra / GDP put where the money went.
 
 `GeoModel` keeps one `SectorEngine` per world; `engine_sectors = 0` runs the one-sector engine on
 the same world (the model before the sector worlds), for comparison.
@@ -27,6 +28,10 @@ import numpy as np
 from geosim import investment, trade
 from geosim.data import World
 from geosim.policies import SECTORS
+
+#: Capital's share of value added (Penn World Table 10: ≈ 0.35–0.4), the exponent of capital
+#: deepening: ẑ = (1 + κ · extra / (α · VA))^α, whose first-order term is the one-sector κ rule.
+CAPITAL_SHARE = 0.35
 
 #: Investment sectors (policies.SECTORS) -> the trade sectors their projects raise. Renewables
 #: make electricity, which the input-output tables count as a service; mining & energy projects
@@ -81,8 +86,9 @@ class SectorEngine:
         extra = np.einsum("na,naj->nj", extra_stock, self._investment_map)
         value_added = self.value_added * gdp_factor[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
-            gain = np.where(value_added > 0, kappa * extra / value_added, 0.0)
-        return np.maximum(1.0 + gain, investment.EFFECT_FLOOR)
+            deepening = np.where(value_added > 0, kappa * extra / value_added / CAPITAL_SHARE,
+                                 0.0)
+        return np.maximum(1.0 + deepening, investment.EFFECT_FLOOR) ** CAPITAL_SHARE
 
     def shock(self, cost: np.ndarray, tariff: np.ndarray, sigma: float,
               endowment: np.ndarray, productivity: np.ndarray | None = None,

@@ -21,6 +21,11 @@ REGION_COLUMNS = (
     "trade_with_us", "intra_region_trade", "total_trade",
 )
 
+SECTOR_COLUMNS = (
+    "output", "exports", "imports", "china_export_share", "china_import_share",
+    "us_export_share", "us_import_share",
+)
+
 
 def international(flows: np.ndarray) -> np.ndarray:
     """Flows without domestic sales (diagonal set to zero)."""
@@ -185,3 +190,39 @@ def share_change_parts(part_a: np.ndarray | float, total_a: np.ndarray | float,
         log_ratio = np.log(sb / sa)
         mean = np.where(np.abs(log_ratio) > 1e-12, (sb - sa) / log_ratio, (sa + sb) / 2)
         return mean * np.log(pb / pa), -mean * np.log(tb / ta)
+
+
+def sector_metrics(sector_flows: np.ndarray, *, china: int, usa: int,
+                   group: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Outcomes by economy and sector (SECTOR_COLUMNS, arrays [economy, sector]).
+
+    Gross output (domestic sales included), foreign exports and imports in USD, and China's and
+    the US's shares of the sector's exports and imports (fractions). With ``group`` (a mask),
+    one row for the group: its members summed, trade among them counted as exports and imports
+    (the region's own trade, as in `region_metrics`'s shares).
+    """
+    z = np.asarray(sector_flows, dtype=float)  # [sector, exporter, importer]
+    off = z * (1.0 - np.eye(z.shape[1]))[None]
+    if group is not None:
+        rows = np.asarray(group, dtype=bool)[None, :, None]
+        cols = np.asarray(group, dtype=bool)[None, None, :]
+        output = (z * rows).sum(axis=(1, 2))[None]
+        exports = (off * rows).sum(axis=(1, 2))[None]
+        imports = (off * cols).sum(axis=(1, 2))[None]
+        to_china = (off[:, :, china] * rows[:, :, 0]).sum(axis=1)[None]
+        to_us = (off[:, :, usa] * rows[:, :, 0]).sum(axis=1)[None]
+        from_china = (off[:, china, :] * cols[:, 0, :]).sum(axis=1)[None]
+        from_us = (off[:, usa, :] * cols[:, 0, :]).sum(axis=1)[None]
+    else:
+        output, exports, imports = z.sum(axis=2).T, off.sum(axis=2).T, off.sum(axis=1).T
+        to_china, to_us = off[:, :, china].T, off[:, :, usa].T
+        from_china, from_us = off[:, china, :].T, off[:, usa, :].T
+
+    def share(part: np.ndarray, total: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(total > 0, part / total, 0.0)
+
+    return {"output": output, "exports": exports, "imports": imports,
+            "china_export_share": share(to_china, exports),
+            "china_import_share": share(from_china, imports),
+            "us_export_share": share(to_us, exports), "us_import_share": share(from_us, imports)}

@@ -140,7 +140,7 @@ class GeoModel(mesa.Model):
         self._set_alignment(initial=True)
         self._stock_by_year = {self.year: self.stock}
         self.records.add(self.year, self.flows, self._nominal_gdp(), self.real_output,
-                         self.real_output, self.stock)
+                         self.real_output, self.stock, self._sector_flows())
 
     # -- the year --------------------------------------------------------------------------
 
@@ -180,7 +180,7 @@ class GeoModel(mesa.Model):
         self._set_alignment()
         t3 = time.perf_counter()
         self.records.add(self.year, self.flows, self._nominal_gdp(), eq.real_output,  # 6.
-                         eq.welfare, self.stock)
+                         eq.welfare, self.stock, self._sector_flows())
         t4 = time.perf_counter()
         self.timings["engine_s"] += t2 - t1
         self.timings["agents_s"] += (t1 - t0) + (t3 - t2)
@@ -489,6 +489,17 @@ class GeoModel(mesa.Model):
             self.tariff[:, i] += answer  # country i's tariff on each partner's goods
         np.fill_diagonal(self.tariff, 0.0)
 
+
+    def _sector_flows(self) -> np.ndarray | None:
+        """This year's flows by sector (USD of the numeraire), or None with one sector."""
+        if self._engine is None:
+            return None
+        eq = self.sector_equilibrium
+        return self.world.sector_flows if eq is None else eq.flows
+
+    def sectors_frame(self, until: int | None = None) -> pd.DataFrame | None:
+        """Outcomes by sector per year (economies and the region), or None with one sector."""
+        return self.records.sectors_frame(until)
 
     def _nominal_gdp(self) -> np.ndarray:
         """This year's nominal GDP (USD of the numeraire)."""

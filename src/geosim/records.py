@@ -1,4 +1,5 @@
-"""The yearly record of a run's outcomes and the tables made from it (countries, region, flows).
+"""The yearly record of a run's outcomes and the tables made from it (countries, region, flows,
+and by sector when the run solves the world by sector).
 
 Region outcomes are computed as each year is recorded; country outcomes from the kept inputs when
 first asked for (sweeps mostly read the region only). Formulas live in `geosim.metrics`.
@@ -35,13 +36,15 @@ class Records:
         self._years: list[dict[str, Any]] = []
 
     def add(self, year: int, flows: np.ndarray, gdp: np.ndarray, real_output: np.ndarray,
-            welfare: np.ndarray, stock: np.ndarray) -> None:
+            welfare: np.ndarray, stock: np.ndarray,
+            sector_flows: np.ndarray | None = None) -> None:
         """Record one year: flows (n×n), nominal GDP, real GDP and welfare indices, stocks
-        (investor × host × sector)."""
+        (investor × host × sector), and flows by sector ([sector, exporter, importer]) if any."""
         w = self.world
         self._years.append({
             "year": year,
             "flows": flows,
+            "sector_flows": sector_flows,
             "inputs": (flows, gdp, real_output, welfare, stock),
             "region": metrics.region_metrics(flows, w.is_lac, self.americas, china=self.china,
                                              usa=self.usa, real_gdp=real_output,
@@ -89,6 +92,28 @@ class Records:
                           "importer": np.tile(iso, n), "value": r["flows"].ravel()})
             for r in self._until(until)
         ]
+        return pd.concat(frames, ignore_index=True)
+
+    def sectors_frame(self, until: int | None = None) -> pd.DataFrame | None:
+        """Outcomes by sector (SECTOR_COLUMNS), one row per year, economy and sector, plus the
+        region's rows (iso3 ``LAC``: its members summed, trade among them included); None when
+        the run did not solve the world by sector."""
+        records = [r for r in self._until(until) if r["sector_flows"] is not None]
+        if not records:
+            return None
+        w = self.world
+        lac = np.asarray(w.is_lac)
+        frames = []
+        for r in records:
+            by_economy = metrics.sector_metrics(r["sector_flows"], china=self.china, usa=self.usa)
+            region = metrics.sector_metrics(r["sector_flows"], china=self.china, usa=self.usa,
+                                            group=lac)
+            for codes, table in ((np.array(w.iso3), by_economy), (np.array(["LAC"]), region)):
+                n_codes, n_sectors = table["output"].shape
+                frames.append(pd.DataFrame({
+                    "year": r["year"], "iso3": np.repeat(codes, n_sectors),
+                    "sector": np.tile(np.array(w.sectors), n_codes),
+                    **{k: v.ravel() for k, v in table.items()}}))
         return pd.concat(frames, ignore_index=True)
 
     def _until(self, until: int | None) -> list[dict[str, Any]]:

@@ -70,6 +70,8 @@ def write_run(sim: Simulation, target: str | Path) -> None:
         sim.region.to_parquet(tmp / "region.parquet", index=False)
         if sim.flows is not None:
             sim.flows.to_parquet(tmp / "flows.parquet", index=False)
+        if sim.sectors is not None:
+            sim.sectors.to_parquet(tmp / "sectors.parquet", index=False)
         pd.DataFrame(sim.decisions).to_csv(tmp / "decisions.csv", index=False)
         (tmp / "plots").mkdir()
         plotting.run_plots(sim.countries, sim.region, sim.flows, tmp / "plots",

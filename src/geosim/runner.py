@@ -27,6 +27,8 @@ class Simulation:
         countries: outcomes per country and year (built when first read).
         region: Latin America & Caribbean aggregates per year.
         flows: bilateral flows per year (None unless kept).
+        sectors: outcomes by economy (and the region, iso3 LAC), sector and year, when the world
+            was solved by sector (`engine_sectors = 1`); else None.
         decisions: accession decisions.
         timings: seconds per phase.
     """
@@ -34,8 +36,9 @@ class Simulation:
     def __init__(self, scenario: Scenario, seed: int, parameters: dict[str, float],
                  countries: pd.DataFrame | Callable[[], pd.DataFrame], region: pd.DataFrame,
                  flows: pd.DataFrame | None, decisions: list[dict],
-                 timings: dict[str, float] | None = None):
+                 timings: dict[str, float] | None = None, sectors: pd.DataFrame | None = None):
         self.scenario, self.seed, self.parameters = scenario, seed, parameters
+        self.sectors = sectors  # outcomes by sector (engine_sectors = 1), else None
         self._countries = countries  # or what builds it (sweeps often never read it)
         self.region, self.flows, self.decisions = region, flows, decisions
         self.timings = timings if timings is not None else {}
@@ -103,6 +106,7 @@ def simulate(
         region=model.region_frame(last),
         flows=model.flows_frame(last) if keep_flows else None,
         decisions=[d for d in model.decisions if d["year"] <= last], timings=timings,
+        sectors=model.sectors_frame(last),
     )
 
 

@@ -1,0 +1,74 @@
+"""The 2018-2019 US-China tariff war in the sector model, against ICIO's 2017 -> 2019 changes
+(docs/validation.md, "The tariff war by sector").
+
+Runs the history scenario (2012 world by sector, `engine_sectors = 1`, seed 1) with and without
+its US-China tariff events and prints, for 2019: Latin America's exports to China by sector
+(with minus without the tariffs, %) and the China share of its manufactured imports (pp); then
+what ICIO records for the 7 Latin American economies it has (ARG BRA CHL COL CRI MEX PER), 2017 ->
+2019. The model's tariffs are the scenario's all-goods averages (Bown, PIIE): China's higher
+rates on US soybeans are not separated. A diagnostic: nothing here is used by geosim.
+
+    python docs/diagnostics/tariff_war_sectors.py
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from geosim.data import SOURCES_DIR
+from geosim.runner import simulate
+from geosim.scenario import load_scenario
+
+YEAR = 2019
+LAC7 = ["ARG", "BRA", "CHL", "COL", "CRI", "MEX", "PER"]
+MANUFACTURES = ["MAC", "VEH", "MAN"]
+
+
+def region_by_sector(with_tariffs: bool) -> pd.DataFrame:
+    """The region's rows of sectors.parquet in YEAR."""
+    spec = load_scenario("history_2012_2023")
+    if not with_tariffs:
+        events = tuple(e for e in spec.events if e.type != "tariff_change")
+        spec = dataclasses.replace(spec, name=f"{spec.name} without tariffs", events=events)
+    sim = simulate(spec, seed=1, parameters={"engine_sectors": 1}, until=YEAR, keep_flows=False)
+    rows = sim.sectors[(sim.sectors.iso3 == "LAC") & (sim.sectors.year == YEAR)]
+    return rows.set_index("sector")
+
+
+def manufactures_china_share(rows: pd.DataFrame) -> float:
+    m = rows.loc[MANUFACTURES]
+    return float((m.china_import_share * m.imports).sum() / m.imports.sum())
+
+
+def icio_changes() -> tuple[pd.Series, float]:
+    """ICIO, the 7 LAC economies: exports to China by sector 2017 -> 2019 (%), and the change
+    in the China share of their manufactured imports from outside the 7 (pp)."""
+    icio = pd.read_csv(SOURCES_DIR / "sectors" / "icio_bilateral.csv")
+    icio = icio[icio.year.isin([2017, 2019])]
+    to_china = (icio[icio.exporter.isin(LAC7) & (icio.importer == "CHN")]
+                .pivot_table(index="sector", columns="year", values="value_usd_mn", aggfunc="sum"))
+    change = 100 * (to_china[2019] / to_china[2017] - 1)
+    imports = icio[icio.importer.isin(LAC7) & ~icio.exporter.isin(LAC7)
+                   & icio.sector.isin(MANUFACTURES)]
+    share = {y: imports[(imports.year == y) & (imports.exporter == "CHN")].value_usd_mn.sum()
+             / imports[imports.year == y].value_usd_mn.sum() for y in (2017, 2019)}
+    return change, 100 * (share[2019] - share[2017])
+
+
+def main() -> None:
+    war, calm = region_by_sector(True), region_by_sector(False)
+    to_china = lambda r: r.exports * r.china_export_share  # noqa: E731
+    effect = 100 * (to_china(war) / to_china(calm) - 1)
+    icio, icio_share = icio_changes()
+    table = pd.DataFrame({"model: tariffs vs none, %": effect, "ICIO 2017->2019, %": icio})
+    print(f"Latin America's exports to China, {YEAR} (model: the region; ICIO: its 7 economies)")
+    print(table.drop(index="SRV", errors="ignore").round(1).to_string())
+    gap = 100 * (manufactures_china_share(war) - manufactures_china_share(calm))
+    print(f"China's share of the region's manufactured imports (MAC, VEH, MAN): tariffs vs none "
+          f"{gap:+.2f} pp; ICIO 2017->2019 {icio_share:+.2f} pp")
+
+
+if __name__ == "__main__":
+    main()
