@@ -134,6 +134,7 @@ def backtest(out: str | Path, *, seed: int = 0, until: int | None = None,
         The skill table, its summary over the scored economies, those economies, and the
         simulated year scored.
     """
+    check_out(out, "run")  # before any work
     first, last = worlds if worlds is not None else observed_worlds()
     sim = (simulate or runner.simulate)(scenario, seed=seed, until=until, world=first,
                                         parameters=parameters)

@@ -4,9 +4,16 @@ Shapley decomposition of B's effect into its policies."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
-from geosim.cli import UserError, add_parameter_option, parameter_overrides, seed
+from geosim.cli import (
+    UserError,
+    add_parameter_option,
+    output_path,
+    parameter_overrides,
+    seed,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="run both for these seeds and report intervals over them")
     p.add_argument("--decompose", action="store_true",
                    help="Shapley decomposition of B's effect into its policies (2^k runs per seed)")
-    p.add_argument("--out", default=None,
+    p.add_argument("--out", default=None, type=output_path,
                    help="output folder (default results/<B>_vs_<A>/, e.g. pivot_vs_baseline)")
     add_parameter_option(p)  # over both sides' parameters, for the runs --seeds makes
     p.set_defaults(handler=handle)
@@ -34,13 +41,22 @@ def handle(args: argparse.Namespace) -> int:
     """Write the comparison and print its headline tables."""
     from geosim.effects import paired_effects, shapley
     from geosim.reports import write_comparison, write_tables
-    from geosim.results import comparison_input, read_run, slug
+    from geosim.results import check_comparable, check_out, comparison_input, read_run, slug
 
     a_dir, b_dir = Path(args.run_a), Path(args.run_b)
     runs = a_dir.is_dir() and b_dir.is_dir()
     if not runs and args.seeds is None and not args.decompose:
         read_run(b_dir if a_dir.is_dir() else a_dir)  # the usual "not a run directory" error
     a_in, b_in = comparison_input(args.run_a), comparison_input(args.run_b)
+    if a_in.scenario.start != b_in.scenario.start:
+        raise UserError(f"cannot compare {args.run_a} (scenario '{a_in.name}', the "
+                        f"{a_in.scenario.start} world) with {args.run_b} (scenario "
+                        f"'{b_in.name}', the {b_in.scenario.start} world): different base years;"
+                        " compare two runs that start from the same world")
+    note = None
+    if runs:  # read (and check) both before any work
+        a, b = read_run(a_dir), read_run(b_dir)
+        note = check_comparable(a, b)
     overrides = parameter_overrides(args.param)
     if overrides and args.seeds is None and not args.decompose:
         raise UserError("--param changes the runs a comparison makes: add --seeds (or "
@@ -49,6 +65,7 @@ def handle(args: argparse.Namespace) -> int:
     params_b = {**(b_in.parameters or {}), **overrides} or None
     out = Path(args.out) if args.out else (
         Path("results") / f"{slug(b_in.name)}_vs_{slug(a_in.name)}")
+    check_out(out, "comparison")  # before any work
     tables = {}
     seeds = args.seeds or sorted({a_in.seed, b_in.seed})
     if args.seeds is not None or args.decompose:
@@ -60,7 +77,8 @@ def handle(args: argparse.Namespace) -> int:
             tables["decomposition.csv"] = shapley(a_in.scenario, b_in.scenario, seeds,
                                                   parameters=params_b)
     if runs:
-        a, b = read_run(a_dir), read_run(b_dir)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
         per_country, region = write_comparison(a, b, out, tables)
         _print_runs(a, b, per_country, region)
     else:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geosim.cli import UserError
+from geosim.cli import UserError, output_path
 from geosim.data import PROVENANCES, WORLD_DIRS
 
 
@@ -24,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="base year of the world to build (default 2023)",
     )
     build.add_argument(
-        "--out", type=Path, default=None,
+        "--out", type=lambda t: Path(output_path(t)), default=None,
         help="output folder (default: the package's world/ or world_2012/ folder, replaced "
              "whole); must be new, empty or a previous data build",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from geosim.cli import positive_int
+from geosim.cli import output_path, positive_int
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="local worker processes (default: the number of cores)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster: tcp://host:port or a scheduler file")
-    p.add_argument("--out", default=None, metavar="DIR",
+    p.add_argument("--out", default=None, metavar="DIR", type=output_path,
                    help="output directory (default results/sweeps/<experiment name>/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(handler=handle)
