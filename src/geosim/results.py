@@ -156,9 +156,9 @@ def check_out_file(target: str | Path, headers: tuple[str, ...], *,
     replaces one. The same rule as `check_out`, for a file: what geosim wrote before is
     recognised by its first line, which must be one of `headers` (the table's column names).
 
-    Refused (RunDirError): a symbolic link; one of the command's input files (`sources`); a folder or anything
-    but a regular file; an existing file whose first line is not one of `headers` (a file
-    geosim did not write); a path in a folder that does not exist.
+    Refused (RunDirError): a symbolic link; one of the command's input files (`sources`); a
+    folder or anything but a regular file; an existing file whose first line is not one of
+    `headers` (a file geosim did not write); a path in a folder that does not exist.
     """
     target = Path(target)
     where = f"output file {inputs_shorten(target)}"

@@ -163,11 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the sub-command and return its exit code."""
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version (0) or a bad option (2; argparse said why)
         return exc.code if isinstance(exc.code, int) else 2
+    except KeyboardInterrupt:  # Ctrl-C while the sub-commands load
+        print("interrupted", file=sys.stderr)
+        return 130
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0

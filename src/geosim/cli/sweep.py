@@ -36,6 +36,14 @@ def handle(args: argparse.Namespace) -> int:
     if args.workers is not None and args.scheduler:
         raise UserError("--workers and --scheduler exclude each other (the cluster has its own "
                         "workers)")
+    if args.workers is not None:
+        from geosim.experiments.engines import default_workers
+
+        cores = default_workers()
+        if args.workers > cores:  # more processes than cores only slow a sweep down
+            print(f"note: --workers {args.workers} is more than the {cores} cores available; "
+                  f"using {cores}", file=sys.stderr)
+            args.workers = cores
     try:
         report = run_sweep(args.experiment, args.out, workers=args.workers,
                            scheduler=args.scheduler, quiet=args.quiet)
