@@ -100,7 +100,7 @@ def write_comparison(a: Run, b: Run, out: str | Path,
         plotting.compare_region(a.region, b.region, (a.label, b.label), ax)
         ax.set_title(f"{b.label} vs {a.label}")
         plotting.save_figure(fig, tmp / "region_shares.png")
-        change = per_country.set_index("iso3").loc[lac, "china_trade_share_change_pp"]
+        change = per_country.set_index("iso3")["china_trade_share_change_pp"].reindex(lac)
         fig, ax = plt.subplots(figsize=(7, 9))
         plotting.change_bars(change, f"Change in China's share of trade, {per_country['year'][0]}"
                              f"\n{b.label} − {a.label}", ax)

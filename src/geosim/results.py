@@ -27,11 +27,17 @@ from geosim import __version__, inputs
 from geosim.scenario import Scenario, load_scenario
 
 RUN_FILES = ("manifest.json", "countries.parquet", "region.parquet")
-MANIFEST_KEYS = ("scenario", "seed", "parameters")
-MANIFEST_BYTES = 10_000_000  # a manifest holds the scenario text (at most 1 MB) and timings
 # Outcomes compared country by country (final year, percentage points for shares).
 COMPARED = ("china_trade_share", "china_export_share", "china_import_share", "us_trade_share",
             "us_export_share", "us_import_share", "partner_hhi_exports", "china_fdi_share")
+# The columns a comparison reads from a run's tables.
+RUN_COLUMNS = {
+    "countries.parquet": ("year", "iso3", *COMPARED, "real_gdp_index", "welfare_index"),
+    "region.parquet": ("year", "china_trade_share", "china_export_share", "china_import_share",
+                       "us_trade_share", "us_export_share", "us_import_share", "real_gdp_index"),
+}
+MANIFEST_KEYS = ("scenario", "seed", "parameters")
+MANIFEST_BYTES = 10_000_000  # a manifest holds the scenario text (at most 1 MB) and timings
 
 
 @dataclass(frozen=True)
@@ -335,10 +341,12 @@ def read_run(path: str | Path) -> Run:
                 or not isinstance(manifest["parameters"], dict):
             raise ValueError("not a geosim manifest (expected the keys "
                              f"{', '.join(MANIFEST_KEYS)})")
-        for name in ("countries.parquet", "region.parquet"):
+        for name, needed in RUN_COLUMNS.items():
             tables[name] = pd.read_parquet(path / name)
-            if "year" not in tables[name] or tables[name].empty:
-                raise ValueError("no rows or no year column")
+            if tables[name].empty:
+                raise ValueError("no rows")
+            if absent := [c for c in needed if c not in tables[name]]:
+                raise ValueError(f"missing column(s) {', '.join(absent)}")
     except (OSError, ValueError, ArrowException) as exc:  # JSONDecodeError is a ValueError
         raise RunDirError(f"{path / name} is damaged ({inputs.shorten(exc, 160)}); run the "
                           "scenario again to rewrite the folder") from None
