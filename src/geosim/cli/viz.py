@@ -101,7 +101,10 @@ def main(args: argparse.Namespace) -> int:
     # server with SIGTERM (a clean shutdown, no traceback from the child).
     server = subprocess.Popen(server_command(args.host, args.port), env=server_env(scenario),
                               cwd=Path.cwd(), start_new_session=True)
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    # SIGTERM, and SIGHUP when the terminal closes (the server, in its own session, would not
+    # get it), stop the server as Ctrl-C does.
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGTERM,
+                                                                       signal.SIGHUP)}
     try:
         if _wait_listening(server, address):
             print(f"geosim viz: serving {url}  (Ctrl-C to stop)", flush=True)
@@ -111,7 +114,8 @@ def main(args: argparse.Namespace) -> int:
         print("geosim viz: stopped", flush=True)
         return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if code != 0:
         raise UserError(f"the Solara server exited with code {code} (its messages are above)")
     return 0
