@@ -404,6 +404,8 @@ def _damage(folder: Path, name: str, how: str, value: Any) -> None:
     import pandas as pd
 
     path = folder / name
+    if not path.is_file():  # deleted by an earlier step
+        return
     if how == "delete":
         path.unlink(missing_ok=True)
     elif how == "bytes":
@@ -454,7 +456,7 @@ def test_fuzz_compare_inputs(side, damage, options, capsys, tmp_path, two_runs, 
         event(f"compare: exit {code}")
         after = {p.relative_to(folder).as_posix(): p.read_bytes()
                  for p in folder.rglob("*") if p.is_file()}
-        out = argv[argv.index("--out") + 1]
+        out = argv[len(argv) - argv[::-1].index("--out")]  # the last --out counts
         assert {k: v for k, v in after.items() if not k.startswith(f"{out}/")} == \
             {k: v for k, v in before.items() if not k.startswith(f"{out}/")}
         if code == 2:

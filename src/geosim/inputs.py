@@ -120,7 +120,7 @@ def read_table(path: str | Path, *, what: str = "CSV table",
         table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                             skipinitialspace=True)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputFileError(f"cannot read {name}: {shorten(exc, 200)}") from None
+        raise InputFileError(f"{name}: not a CSV table ({shorten(exc, 200)})") from None
     if len(table.columns) > MAX_COLUMNS:
         raise InputFileError(f"{name}: {len(table.columns)} columns; a {what} has at most "
                              f"{MAX_COLUMNS}")

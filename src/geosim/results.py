@@ -176,7 +176,8 @@ def check_out_file(target: str | Path, headers: tuple[str, ...], *,
             raise RunDirError(f"{where}: is an input of this command ({inputs_shorten(source)});"
                               " refusing to overwrite it: give a new file name")
     if not target.parent.is_dir():
-        raise RunDirError(f"{where}: the folder {inputs_shorten(target.parent)} does not exist")
+        raise RunDirError(f"cannot write {inputs_shorten(target)}: the folder "
+                          f"{inputs_shorten(target.parent)} does not exist")
     if not target.exists():
         return False
     if target.is_dir():

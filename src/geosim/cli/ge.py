@@ -96,7 +96,7 @@ def read_table(path: str) -> pd.DataFrame:
     try:
         table = inputs.read_table(path)
     except inputs.InputFileError as exc:
-        raise UserError(str(exc)) from None
+        raise UserError(f"cannot read {exc}") from None
     codes = {c for col in ("exporter", "importer") if col in table for c in table[col].unique()}
     if len(codes) > MAX_ECONOMIES:
         raise UserError(f"{inputs.shorten(path, 200)}: {len(codes)} different country codes; "
