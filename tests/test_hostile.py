@@ -810,3 +810,34 @@ def test_a_non_finite_param_is_refused_without_a_range_note(capsys):
         code, _, err = cli(["run", "baseline", "--param", f"sigma={value}"], capsys)
         assert code == 2 and "expected a finite number" in err
         assert "outside its documented range" not in err
+
+
+@pytest.mark.slow
+def test_viz_ctrl_c_in_the_terminal_prints_no_traceback():
+    """Issue 18, item 10, for real: the terminal's Ctrl-C goes to the whole foreground process
+    group; the Solara child used to print 'Aborted.' and a KeyboardInterrupt traceback."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    pytest.importorskip("solara")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "geosim", "viz", "--port", str(port)], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True, start_new_session=True,  # a terminal's process group
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err[-2000:]
+    assert "serving" in out and "stopped" in out
+    assert "Traceback" not in err and "Aborted" not in err, err[-2000:]
