@@ -16,12 +16,14 @@ The default profile (tests/conftest.py) runs a few dozen derandomised cases; use
 from __future__ import annotations
 
 import copy
+import json
 import math
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import event, given
 from hypothesis import strategies as st
@@ -282,3 +284,180 @@ def test_fuzz_command_lines(command, args, capsys, tmp_path, monkeypatch):
     code, _, _ = _call([*command, *args], capsys)
     assert code in (0, 2)
     assert list(tmp_path.iterdir()) == []
+
+
+# -- `geosim ge` and `geosim compare` inputs (issue 18) ------------------------------------------
+
+GE_FLOWS = "exporter,importer,value\nA,A,8\nA,B,2\nB,A,2\nB,B,8\nC,C,5\nC,A,1\nA,C,1\n"
+GE_SHOCK = "exporter,importer,cost_factor\nA,B,0.9\nB,A,0.9\nC,A,0.5\n"
+CELLS = ["", " ", "NA", "nan", "inf", "-inf", "-1", "0", "1e308", "1e-308", "abc", "A", "ZZ",
+         "\x00", "x" * 500, '"', '"a,b"', "é中", "1,5", "0x10", "1_000", "  7  "]
+
+
+@st.composite
+def csv_mutation(draw: st.DrawFn, text: str) -> bytes:
+    """A small valid CSV table with cells, rows, columns or bytes tampered with."""
+    rows = [line.split(",") for line in text.splitlines()]
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["cell", "cell", "header", "row", "drop", "column", "bytes",
+                                     "truncate", "many"]))
+        if kind in ("cell", "header"):
+            r = 0 if kind == "header" else draw(st.integers(1, len(rows) - 1)) \
+                if len(rows) > 1 else 0
+            if rows[r]:
+                rows[r][draw(st.integers(0, len(rows[r]) - 1))] = draw(st.sampled_from(CELLS))
+        elif kind == "row":
+            rows.append(list(draw(st.sampled_from(rows))))
+        elif kind == "drop" and len(rows) > 1:
+            rows.pop(draw(st.integers(0, len(rows) - 1)))
+        elif kind == "column":
+            for row in rows:
+                row.append(draw(st.sampled_from(CELLS)))
+        elif kind == "many":  # many economies or many columns
+            n = draw(st.sampled_from([2, 50, 1500]))  # 1500: more than the engine takes
+            rows += [[f"K{i}", f"K{i}", "1"] for i in range(n)] if draw(st.booleans()) else []
+            rows[0] += [f"c{i}" for i in range(draw(st.sampled_from([0, 40])))]
+    raw = "\n".join(",".join(row) for row in rows).encode()
+    if kind == "bytes":
+        at = draw(st.integers(0, len(raw)))
+        raw = raw[:at] + draw(st.binary(min_size=1, max_size=16)) + raw[at:]
+    elif kind == "truncate":
+        raw = raw[:draw(st.integers(0, len(raw)))]
+    return raw
+
+
+GE_OUTPUTS = [[], ["--out", "r.csv"], ["--out", "f.csv"], ["--out", "notes.txt"],
+              ["--flows-out", "s.csv"], ["--out", "r.csv", "--flows-out", "r.csv"],
+              ["--out", "r.csv", "--flows-out", "fo.csv"], ["--out", "."], ["--out", "sub"],
+              ["--out", "link.csv"], ["--out", "no/such/r.csv"]]
+
+
+@given(flows=st.one_of(st.just(GE_FLOWS.encode()), csv_mutation(GE_FLOWS)),
+       shock=st.one_of(st.just(GE_SHOCK.encode()), csv_mutation(GE_SHOCK)),
+       outputs=st.sampled_from(GE_OUTPUTS),
+       options=st.lists(st.sampled_from([["--sigma", "5"], ["--sigma", "1.0001"],
+                                         ["--sigma", "60"], ["--reference", "B"],
+                                         ["--reference", "ZZ"], ["--conditional"],
+                                         ["--imbalance", "output_ratio"], ["--max-iter", "3"],
+                                         ["--tol", "1e-300"]]), max_size=3))
+def test_fuzz_ge_inputs(flows, shock, outputs, options, capsys, tmp_path, monkeypatch):
+    """`ge` on tampered tables and hostile outputs: exit 0, 1 (no equilibrium) or 2, a short
+    message, the inputs and the user's files untouched, nothing written but the named outputs."""
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        folder = Path(tmp)
+        monkeypatch.chdir(folder)
+        (folder / "f.csv").write_bytes(flows)
+        (folder / "s.csv").write_bytes(shock)
+        (folder / "notes.txt").write_text("my notes")
+        (folder / "sub").mkdir()
+        (folder / "link.csv").symlink_to(folder / "notes.txt")
+        before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+        sigma = [] if any(o[0] == "--sigma" for o in options) else ["--sigma", "5"]
+        argv = ["ge", "f.csv", "--shock", "s.csv", *sigma, *[a for o in options for a in o],
+                *outputs]
+        code = main(argv)
+        out, err = capsys.readouterr()
+        assert code in (0, 1, 2), (argv, code, err[-2000:])
+        assert "Traceback" not in err and "Warning" not in err, err[-2000:]
+        assert len(err) < MAX_MESSAGE, err[:500]
+        event(f"ge: exit {code}")
+        after = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+        named = {outputs[i + 1] for i in range(0, len(outputs), 2)} if code == 0 else set()
+        assert set(after) - set(before) <= named, (argv, sorted(after))
+        assert {k: after.get(k) for k in before} == before  # inputs and the user's files
+        assert sorted(p.name for p in (folder / "sub").iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory):
+    """Two finished runs of the 2023 world (baseline and pivot to 2024)."""
+    folder = tmp_path_factory.mktemp("runs")
+    for name in ("baseline", "pivot"):
+        assert main(["run", name, "--until", "2024", "--quiet", "--out", str(folder / name)]) == 0
+    return folder
+
+
+@st.composite
+def run_damage(draw: st.DrawFn) -> tuple[str, str, Any]:
+    """One way to tamper with a run folder: (file, how, value)."""
+    name = draw(st.sampled_from(["manifest.json", "countries.parquet", "region.parquet",
+                                 ".geosim.json"]))
+    how = draw(st.sampled_from(["bytes", "truncate", "delete", "json", "years", "columns",
+                                "rows"]))
+    if how == "json":
+        value = draw(st.sampled_from([None, [], {}, "x", 1, {"scenario": "baseline"},
+                                      {"scenario": "baseline", "seed": "x", "parameters": {}},
+                                      {"scenario": "nosuch", "seed": 0, "parameters": {}},
+                                      {"scenario": "baseline", "seed": 0, "parameters": []},
+                                      {"scenario": "baseline", "seed": 0,
+                                       "parameters": {"sigma": "x"}}]))
+    elif how == "years":
+        value = draw(st.sampled_from([-11, -1, 1, 100, 10**6]))
+    elif how in ("bytes", "truncate"):
+        value = draw(st.binary(max_size=32))
+    else:
+        value = draw(st.integers(0, 10))
+    return name, how, value
+
+
+def _damage(folder: Path, name: str, how: str, value: Any) -> None:
+    import pandas as pd
+
+    path = folder / name
+    if not path.is_file():  # deleted by an earlier step
+        return
+    if how == "delete":
+        path.unlink(missing_ok=True)
+    elif how == "bytes":
+        raw = path.read_bytes()
+        path.write_bytes(raw[:len(raw) // 2] + value + raw[len(raw) // 2:])
+    elif how == "truncate":
+        path.write_bytes(path.read_bytes()[:len(value) * 40])
+    elif how == "json":
+        path.write_text(json.dumps(value) if name.endswith(".json") else "x")
+    elif name.endswith(".parquet"):
+        try:
+            table = pd.read_parquet(path)
+        except Exception:  # noqa: BLE001 - damaged already by an earlier step: leave it
+            return
+        if how == "years":
+            table["year"] = table["year"] + value
+        elif how == "columns":
+            table = table.drop(columns=table.columns[value % len(table.columns)])
+        else:
+            table = table.iloc[value:]
+        table.to_parquet(path, index=False)
+
+
+@given(side=st.sampled_from(["a", "b"]), damage=st.lists(run_damage(), min_size=1, max_size=2),
+       options=st.lists(st.sampled_from([["--out", "cmp"], ["--out", "a"], ["--out", ""],
+                                         ["--out", "notes"], ["--param", "sigma=nan"]]),
+                        max_size=2))
+def test_fuzz_compare_inputs(side, damage, options, capsys, tmp_path, two_runs, monkeypatch):
+    """`compare` on damaged or mismatched run folders: exit 0 or 2, a short message naming the
+    folder, nothing written but `--out`, the runs and the user's files untouched."""
+    import shutil
+
+    with tempfile.TemporaryDirectory(dir=tmp_path) as tmp:
+        folder = Path(tmp)
+        monkeypatch.chdir(folder)
+        shutil.copytree(two_runs / "baseline", folder / "a")
+        shutil.copytree(two_runs / "pivot", folder / "b")
+        (folder / "notes").mkdir()
+        (folder / "notes" / "thesis.txt").write_text("x")
+        for name, how, value in damage:
+            _damage(folder / side, name, how, value)
+        before = {p.relative_to(folder).as_posix(): p.read_bytes()
+                  for p in folder.rglob("*") if p.is_file()}
+        argv = ["compare", "a", "b", *[a for o in options for a in o]]
+        if "--out" not in argv:
+            argv += ["--out", "cmp"]
+        code, _, err = _call(argv, capsys)
+        event(f"compare: exit {code}")
+        after = {p.relative_to(folder).as_posix(): p.read_bytes()
+                 for p in folder.rglob("*") if p.is_file()}
+        out = argv[len(argv) - argv[::-1].index("--out")]  # the last --out counts
+        assert {k: v for k, v in after.items() if not k.startswith(f"{out}/")} == \
+            {k: v for k, v in before.items() if not k.startswith(f"{out}/")}
+        if code == 2:
+            assert "error: " in err, err[:500]

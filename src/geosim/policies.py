@@ -6,6 +6,7 @@ to a model through the model's public levers; it never reaches into the model's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -63,8 +64,22 @@ def fraction(value: float) -> str | None:
     return None if 0 <= value <= 1 else "a share between 0 and 1"
 
 
+def tariff_cut(value: float) -> str | None:
+    """Check of a tariff change: a cut of more than 100 pp is larger than any tariff (the
+    shipped worlds' highest applied rate is 21 %), a typo rather than a choice."""
+    return None if value >= -100 else "a change of at least -100 (pp); rate_pct: 0 removes a tariff"
+
+
+def event_id(value: str) -> str | None:
+    """Check of an event id: a name a sweep can address as `events.<id>.<field>`."""
+    ok = bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]{0,63}", value))
+    return None if ok else ("a name of letters, digits, '_' and '-' (no dots: sweeps address "
+                            "events.<id>.<field>), at most 64 characters")
+
+
 YEAR = Field("year", "int", doc="year the event takes effect (after the start year)")
-ID = Field("id", "str", required=False, doc="name used to address the event in sweeps")
+ID = Field("id", "str", required=False, check=event_id,
+           doc="name used to address the event in sweeps (letters, digits, _ and -)")
 
 REGISTRY: dict[str, type[Policy]] = {}
 
@@ -179,7 +194,9 @@ class TariffChange(Policy):
         Field("exporters", "countries", doc="countries whose goods are affected"),
         Field("rate_pct", "float", required=False, check=non_negative,
               doc="new applied ad-valorem tariff, percent"),
-        Field("change_pp", "float", required=False, doc="change of the tariff, percentage points"),
+        Field("change_pp", "float", required=False, check=tariff_cut,
+              doc="change of the tariff, percentage points (a cut stops at a zero tariff; at "
+                  "most -100: to remove tariffs write rate_pct: 0)"),
         Field("reciprocal", "bool", required=False, default=False,
               doc="exporters answer with the same change on the importers"),
         Field("trade_sectors", "trade_sectors", required=False,

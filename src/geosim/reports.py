@@ -147,7 +147,7 @@ def _write_comparison(out: str | Path, per_country: pd.DataFrame, region: pd.Dat
         plotting.compare_region_change(region, labels, axes)
         fig.suptitle(f"Latin America & Caribbean: {labels[1]} vs {labels[0]}{where}")
         plotting.save_figure(fig, tmp / "region_shares.png")
-        rows = per_country.set_index("iso3").loc[lac]
+        rows = per_country.set_index("iso3").reindex(lac)
         col = "china_trade_share_change_pp"
         fig, ax = plt.subplots(figsize=(7, 9))
         plotting.change_bars(rows[col], f"Change in China's share of trade, {year}{where}\n"
@@ -187,6 +187,7 @@ def backtest(out: str | Path, *, seed: int = 0, until: int | None = None,
         The skill table, its summary over the scored economies, those economies, and the
         simulated year scored.
     """
+    check_out(out, "run")  # before any work
     first, last = worlds if worlds is not None else observed_worlds()
     sim = (simulate or runner.simulate)(scenario, seed=seed, until=until, world=first,
                                         parameters=parameters)

@@ -14,20 +14,30 @@ import re
 import secrets
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 import pandas as pd
+from pyarrow import ArrowException
 
-from geosim import __version__, metrics
+from geosim import __version__, inputs, metrics
 from geosim.scenario import Scenario, load_scenario
 
 RUN_FILES = ("manifest.json", "countries.parquet", "region.parquet")
 # Outcomes compared country by country (final year, percentage points for shares).
 COMPARED = ("china_trade_share", "china_export_share", "china_import_share", "us_trade_share",
             "us_export_share", "us_import_share", "partner_hhi_exports", "china_fdi_share")
+# The columns a comparison reads from a run's tables.
+RUN_COLUMNS = {
+    "countries.parquet": ("year", "iso3", *COMPARED, "real_gdp_index", "welfare_index"),
+    "region.parquet": ("year", "china_trade_share", "china_export_share", "china_import_share",
+                       "us_trade_share", "us_export_share", "us_import_share", "real_gdp_index"),
+}
+MANIFEST_KEYS = ("scenario", "seed", "parameters")
+MANIFEST_BYTES = 10_000_000  # a manifest holds the scenario text (at most 1 MB) and timings
 
 
 @dataclass(frozen=True)
@@ -99,7 +109,8 @@ def check_out(target: str | Path, kind: str, *, replace: bool = True) -> bool:
     """Check that geosim may write its `kind` of output at `target`; True if one is there already.
 
     Refused (RunDirError): the working folder, one of its parents, the home folder or `/`; a
-    file; a non-empty folder that is not a geosim output of the same kind; with ``replace``, an
+    symbolic link (to anything: the one rule for links, checked before any work); a file; a
+    non-empty folder that is not a geosim output of the same kind; with ``replace``, an
     output holding files geosim did not write there (e.g. notes the user added).
     """
     target = Path(target)
@@ -117,9 +128,10 @@ def check_out(target: str | Path, kind: str, *, replace: bool = True) -> bool:
                              "a parent of the working folder" if resolved in cwd.parents else
                              "the home folder" if resolved != resolved.parent else "the root")
                           + "); give a new folder, e.g. --out results/mine")
+    if target.is_symlink():
+        raise RunDirError(f"{where}: is a symbolic link; geosim writes only to a real path: "
+                          "give the folder it points to, or a new folder")
     if not target.exists():
-        if target.is_symlink():
-            raise RunDirError(f"{where}: is a dangling symbolic link")
         return False
     if not target.is_dir():
         raise RunDirError(f"{where}: exists and is not a folder")
@@ -142,6 +154,95 @@ def check_out(target: str | Path, kind: str, *, replace: bool = True) -> bool:
                           f"there ({_few(foreign)}); refusing to replace it: move them out or "
                           "give another folder")
     return True
+
+
+def check_out_file(target: str | Path, headers: tuple[str, ...], *,
+                   sources: tuple[str | Path, ...] = ()) -> bool:
+    """Check that geosim may write a one-file output (a CSV table) at `target`; True if it
+    replaces one. The same rule as `check_out`, for a file: what geosim wrote before is
+    recognised by its first line, which must be one of `headers` (the table's column names).
+
+    Refused (RunDirError): a symbolic link; one of the command's input files (`sources`); a
+    folder or anything but a regular file; an existing file whose first line is not one of
+    `headers` (a file geosim did not write); a path in a folder that does not exist.
+    """
+    target = Path(target)
+    where = f"output file {inputs_shorten(target)}"
+    if target.is_symlink():
+        raise RunDirError(f"{where}: is a symbolic link; geosim writes only to a real path: "
+                          "give the file it points to, or a new name")
+    for source in sources:
+        if _same_file(target, Path(source)):
+            raise RunDirError(f"{where}: is an input of this command ({inputs_shorten(source)});"
+                              " refusing to overwrite it: give a new file name")
+    if not target.parent.is_dir():
+        raise RunDirError(f"cannot write {inputs_shorten(target)}: the folder "
+                          f"{inputs_shorten(target.parent)} does not exist")
+    if not target.exists():
+        return False
+    if target.is_dir():
+        raise RunDirError(f"{where}: is a folder; give a file name, e.g. {target / 'result.csv'}")
+    if not target.is_file():
+        raise RunDirError(f"{where}: exists and is not a regular file")
+    try:
+        with open(target, "rb") as handle:
+            first = handle.read(4096).split(b"\n", 1)[0].strip().decode("utf-8", "replace")
+    except OSError as exc:
+        raise RunDirError(f"{where}: cannot read it ({exc.strerror or exc})") from None
+    if first not in headers:
+        raise RunDirError(f"{where}: exists and is not a table geosim wrote (its first line is "
+                          f"not the header of one, {inputs.shorten(headers[0], 40)}); geosim "
+                          "never replaces a file it did not write: remove it or give a new name")
+    return True
+
+
+def inputs_shorten(path: str | Path) -> str:
+    """A path for a message, shortened."""
+    return inputs.shorten(path, 200)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and a.samefile(b) or a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def check_distinct_outputs(named: dict[str, str | Path | None]) -> None:
+    """Two outputs of one command may not be the same file: {option: path or None}."""
+    seen: dict[Path, str] = {}
+    for option, path in named.items():
+        if path is None:
+            continue
+        try:
+            key = Path(path).resolve()
+        except (OSError, RuntimeError):
+            key = Path(path).absolute()
+        if key in seen:
+            raise RunDirError(f"{option} and {seen[key]} name the same file "
+                              f"{inputs_shorten(path)}; give each output its own name")
+        seen[key] = option
+
+
+def write_files(writers: dict[Path, Callable[[TextIO], None]]) -> None:
+    """Write text files atomically: each to a temporary file beside it (`.NAME.<pid>-<hex>.tmp`),
+    then all moved into place; on any error (or Ctrl-C) the temporary files are removed and
+    no target is touched. Targets must have passed `check_out_file`."""
+    temps: dict[Path, Path] = {}
+    try:
+        for target, write in writers.items():
+            tmp = target.parent / f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+            temps[target] = tmp
+            with open(tmp, "x", newline="") as handle:
+                write(handle)
+        for target, tmp in temps.items():
+            os.replace(tmp, target)
+    except OSError as exc:
+        raise RunDirError(f"output file {inputs_shorten(exc.filename or target)}: cannot write "
+                          f"({exc.strerror or exc})") from None
+    finally:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
 
 
 def _foreign_files(folder: Path) -> list[str]:
@@ -230,9 +331,43 @@ def read_run(path: str | Path) -> Run:
         raise RunDirError(f"{str(path)[:120]}: not a readable folder ({exc.strerror})") from None
     if missing:
         raise RunDirError(f"{path}: not a geosim run directory (missing {', '.join(missing)})")
-    return Run(path, json.loads((path / "manifest.json").read_text()),
-               pd.read_parquet(path / "countries.parquet"),
-               pd.read_parquet(path / "region.parquet"))
+    tables = {}
+    try:
+        name = "manifest.json"
+        manifest = json.loads(inputs.decode(
+            inputs.read_bytes(path / name, what="run manifest", limit=MANIFEST_BYTES),
+            str(path / name), "JSON text"))
+        if not isinstance(manifest, dict) or any(k not in manifest for k in MANIFEST_KEYS) \
+                or not isinstance(manifest["seed"], int) \
+                or not isinstance(manifest["parameters"], dict):
+            raise ValueError("not a geosim manifest (expected the keys "
+                             f"{', '.join(MANIFEST_KEYS)})")
+        for name, needed in RUN_COLUMNS.items():
+            tables[name] = pd.read_parquet(path / name)
+            if tables[name].empty:
+                raise ValueError("no rows")
+            if absent := [c for c in needed if c not in tables[name]]:
+                raise ValueError(f"missing column(s) {', '.join(absent)}")
+    except (OSError, ValueError, ArrowException) as exc:  # JSONDecodeError is a ValueError
+        raise RunDirError(f"{path / name} is damaged ({inputs.shorten(exc, 160)}); run the "
+                          "scenario again to rewrite the folder") from None
+    return Run(path, manifest, tables["countries.parquet"], tables["region.parquet"])
+
+
+def check_comparable(a: Run, b: Run) -> str | None:
+    """Refuse two runs of different worlds (base years); return a note if their horizons
+    differ (they are compared over their common years), else None."""
+    first_a, first_b = int(a.region["year"].min()), int(b.region["year"].min())
+    last_a, last_b = int(a.region["year"].max()), int(b.region["year"].max())
+    if first_a != first_b:
+        raise RunDirError(f"cannot compare {a.path} ({a.label}, the {first_a} world, "
+                          f"{first_a}-{last_a}) with {b.path} ({b.label}, the {first_b} world, "
+                          f"{first_b}-{last_b}): different base years; compare two runs that "
+                          "start from the same world")
+    if last_a != last_b:
+        return (f"{a.path} runs {first_a}-{last_a}, {b.path} {first_b}-{last_b}: compared "
+                f"over the common years {first_a}-{min(last_a, last_b)}")
+    return None
 
 
 def compare(a: Run, b: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -318,13 +453,21 @@ def atomic_dir(target: str | Path, kind: str = "run") -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    if replacing:
-        print(f"replacing the previous geosim {kind} in {target}", file=sys.stderr)
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        os.replace(target, old)
-        os.replace(tmp, target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        if target.is_dir():
-            target.rmdir()  # empty (checked): os.replace needs it gone
-        os.replace(tmp, target)
+    try:
+        if replacing:
+            print(f"replacing the previous geosim {kind} in {target}", file=sys.stderr)
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+            os.replace(tmp, target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            if target.is_dir():
+                target.rmdir()  # empty (checked): os.replace needs it gone
+            os.replace(tmp, target)
+    except OSError as exc:  # never leave the temporary folder behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise RunDirError(f"output folder {target}: cannot write ({exc.strerror or exc})"
+                          ) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

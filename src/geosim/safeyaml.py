@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from geosim import inputs
+
 MAX_BYTES = 1_000_000  # a scenario or sweep file is a few kB; 1 MB is generous
 MAX_DEPTH = 32  # the schemas nest 4 levels deep
 MAX_MESSAGE = 200  # characters of a YAML error's own text kept in our message
@@ -66,38 +68,24 @@ class _Loader(yaml.SafeLoader):
 
 
 def read_text(path: str | Path, what: str = "file") -> str:
-    """Read a user file as UTF-8 text within `MAX_BYTES`.
+    """Read a user file as UTF-8 text within `MAX_BYTES` (a regular file only: `geosim.inputs`).
 
     Raises:
-        YamlError: not found, unreadable, too large, or not UTF-8 text (with the line).
+        YamlError: not found, not a regular file, unreadable, too large, or not UTF-8 text.
     """
-    path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except FileNotFoundError:
-        raise YamlError(f"{path}: {what} not found") from None
-    except IsADirectoryError:
-        raise YamlError(f"{path}: is a folder, expected a {what}") from None
-    except OSError as exc:
-        raise YamlError(f"{path}: cannot read the {what} ({exc.strerror or exc})") from None
-    if len(data) > MAX_BYTES:
-        raise YamlError(f"{path}: larger than {MAX_BYTES // 1000} kB; a {what} is a short text")
-    return decode(data, str(path))
+        return inputs.decode(inputs.read_bytes(path, what=what, limit=MAX_BYTES),
+                             inputs.shorten(path, 200), "YAML text")
+    except inputs.InputFileError as exc:
+        raise YamlError(str(exc)) from None
 
 
 def decode(data: bytes, where: str) -> str:
     """Decode UTF-8 bytes; a NUL byte or invalid UTF-8 is a `YamlError` naming line and byte."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise YamlError(f"{where}, line {line}: not UTF-8 text (byte {data[exc.start]:#04x} at "
-                        f"offset {exc.start}); save the file as UTF-8") from None
-    if "\x00" in text:
-        line = text[:text.index("\x00")].count("\n") + 1
-        raise YamlError(f"{where}, line {line}: binary content (a NUL byte); expected YAML text")
-    return text
+        return inputs.decode(data, where, "YAML text")
+    except inputs.InputFileError as exc:
+        raise YamlError(str(exc)) from None
 
 
 def load(text: str, where: str) -> tuple[Any, yaml.Node | None]:

@@ -397,7 +397,38 @@ def _build_event(raw: Any, i: int, where: Path, lines: dict, world: World, start
                   f"a year inside the horizon ({start + 1}..{end})", values[year_field])
     if problem := exclusive_fields(kind, values):
         raise ScenarioError(f"{where}: {_at(lines, here)}events[{i}]: expected {problem}")
+    if kind == "bloc_accession" and (problem := _accession_problem(values, world)):
+        _fail(where, lines, (*here, "countries"), problem, raw["countries"])
     return cls(values)
+
+
+def _accession_problem(values: dict, world: World) -> str | None:
+    """Applicants named by code must be outside the bloc in the base year, and not the leader
+    of the other side (China to a US-led bloc, the US to a China-led one): an applicant weighs
+    its alignment with the bloc's leader, which means nothing for its rival."""
+    members = _bloc_members(world).get(values["bloc"], set())
+    named = [c for c in values["countries"] if c not in COUNTRY_GROUPS]
+    inside = [c for c in named if c in members]
+    if inside:
+        return (f"countries outside {values['bloc']} ({', '.join(inside)} already "
+                f"{'is a member' if len(inside) == 1 else 'are members'})")
+    lead = next((c for c in ("USA", "CHN") if c in members), None)
+    rival = {"USA": "CHN", "CHN": "USA"}.get(lead or "")
+    if rival in named:
+        return f"applicants other than {rival} ({values['bloc']} is led by {lead}, its rival)"
+    return None
+
+
+_MEMBERS: weakref.WeakKeyDictionary[World, dict[str, set[str]]] = weakref.WeakKeyDictionary()
+
+
+def _bloc_members(world: World) -> dict[str, set[str]]:
+    """Members of each bloc in the world's base year (derived once per world)."""
+    if world not in _MEMBERS:
+        rows = trade_agreements(world.memberships, world.base_year)
+        rows = rows[rows["entry_year"].astype("Float64").fillna(0) <= world.base_year]
+        _MEMBERS[world] = {b: set(g["iso3"]) for b, g in rows.groupby("bloc")}
+    return _MEMBERS[world]
 
 
 def _check_ranges(data: dict, where: Path, lines: dict) -> None:
@@ -484,7 +515,12 @@ def _check_value(value: Any, kind: str, world: World) -> Any:
         bad = [v for v in items if v not in known]
         if bad:
             return _Problem(f"ISO3 codes of the world data or a group ({', '.join(COUNTRY_GROUPS)})"
-                            f"; unknown: {', '.join(bad)}")
+                            f"; unknown: {', '.join(dict.fromkeys(bad[:5]))}"
+                            + (" ..." if len(bad) > 5 else ""))
+        seen: set[str] = set()
+        twice = [v for v in items if v in seen or seen.add(v)]
+        if twice:
+            return _Problem(f"each code once (repeated: {', '.join(dict.fromkeys(twice[:5]))})")
         return items
     raise AssertionError(kind)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
 import sys
 
 from geosim import __version__
@@ -76,6 +77,16 @@ def positive_float(text: str) -> float:
     return value
 
 
+def output_path(text: str) -> str:
+    """An output path (--out): not empty, no NUL byte (the output rule checks the rest)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a path, got an empty text (leave the option "
+                                         "out for the default place)")
+    if "\x00" in text:
+        raise argparse.ArgumentTypeError("expected a path, got a NUL byte in it")
+    return text
+
+
 def parameter_setting(text: str) -> tuple[str, float]:
     """A parameter override NAME=VALUE (the value a number; the name is checked against the
     parameter table when the run starts)."""
@@ -87,6 +98,9 @@ def parameter_setting(text: str) -> tuple[str, float]:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"parameter '{name.strip()}': expected a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(
+            f"parameter '{name.strip()}': expected a finite number, got {value.strip()}")
     return name.strip(), number
 
 
@@ -118,12 +132,14 @@ def parameter_overrides(settings: list[tuple[str, float]]) -> dict[str, float]:
 
 def _user_errors() -> tuple[type[Exception], ...]:
     """Library errors that describe bad input (file, field, value): exit code 2, no traceback."""
+    from geosim.inputs import InputFileError
     from geosim.parameters import ParameterError
     from geosim.results import RunDirError
     from geosim.scenario import ScenarioError
     from geosim.trade import TradeDataError
 
-    return (UserError, ParameterError, RunDirError, ScenarioError, TradeDataError)
+    return (UserError, InputFileError, ParameterError, RunDirError, ScenarioError,
+            TradeDataError)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -147,18 +163,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the command line, run the sub-command and return its exit code."""
-    parser = build_parser()
     try:
+        parser = build_parser()
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help, --version (0) or a bad option (2; argparse said why)
         return exc.code if isinstance(exc.code, int) else 2
+    except KeyboardInterrupt:  # Ctrl-C while the sub-commands load
+        print("interrupted", file=sys.stderr)
+        return 130
     if not getattr(args, "handler", None):
         parser.print_help()
         return 0
     try:
         return int(args.handler(args) or 0)
     except _user_errors() as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_bounded(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -171,6 +190,16 @@ def main(argv: list[str] | None = None) -> int:
         name = name if len(name) <= 120 else name[:117] + "..."
         print(f"error: {name + ': ' if name else ''}{exc.strerror or exc}", file=sys.stderr)
         return 2
+
+
+MAX_MESSAGE = 2000  # characters of an error message; the rest is cut (a last resort: readers
+# shorten the values they quote, `geosim.inputs.shorten`)
+
+
+def _bounded(message: str) -> str:
+    if len(message) <= MAX_MESSAGE:
+        return message
+    return f"{message[:MAX_MESSAGE]}... ({len(message) - MAX_MESSAGE} more characters cut)"
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 import pandas as pd
 
@@ -31,10 +32,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     """Analyse the sweep and print the headline tables (in the outcomes' units)."""
+    from pathlib import Path
+
     from geosim.cli import UserError
     from geosim.experiments import SweepError
     from geosim.experiments.analysis import analyze
 
+    folder = Path(args.directory)
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        raise UserError(f"{args.directory}: read-only folder; geosim analyze writes "
+                        f"{folder / 'analysis'}/: copy the sweep's folder somewhere writable")
     try:
         res = analyze(args.directory, target=args.target, figures=not args.no_figures,
                       out=args.out, prim_box=args.prim_box)

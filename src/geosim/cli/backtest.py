@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geosim.cli import add_parameter_option, parameter_overrides, seed, year
+from geosim.cli import add_parameter_option, output_path, parameter_overrides, seed, year
 
 DEFAULT_OUT = Path("results") / "backtest"
 
@@ -24,7 +24,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "world, write the run files, backtest.csv and plots/backtest.png to DIR, "
                        "and print the model's mean absolute error against persistence (pp).")
     p.add_argument("--seed", type=seed, default=0, help="random seed (default 0)")
-    p.add_argument("--out", default=str(DEFAULT_OUT), help=f"output folder (default {DEFAULT_OUT})")
+    p.add_argument("--out", default=str(DEFAULT_OUT), type=output_path,
+                   help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--until", type=year, default=None,
                    help="last year to simulate (a short check; scores that year against 2023)")
     add_parameter_option(p)

@@ -4,11 +4,13 @@ Shapley decomposition of B's effect into its policies."""
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from geosim.cli import (
     UserError,
     add_parameter_option,
+    output_path,
     parameter_overrides,
     positive_int,
     seed,
@@ -30,7 +32,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="run both for these seeds and report intervals over them")
     p.add_argument("--decompose", action="store_true",
                    help="Shapley decomposition of B's effect into its policies (2^k runs per seed)")
-    p.add_argument("--out", default=None,
+    p.add_argument("--out", default=None, type=output_path,
                    help="output folder (default results/<B>_vs_<A>/, e.g. pivot_vs_baseline)")
     p.add_argument("--draws", type=positive_int, default=None, metavar="N",
                    help="also draw every uncertain parameter N times (estimates from their "
@@ -50,7 +52,7 @@ def handle(args: argparse.Namespace) -> int:
     """Write the comparison and print its headline tables."""
     from geosim.effects import paired_effects, shapley
     from geosim.reports import comparison_about, write_comparison, write_seed_comparison
-    from geosim.results import comparison_input, read_run, slug
+    from geosim.results import check_comparable, check_out, comparison_input, read_run, slug
 
     if args.draws is not None:
         return handle_draws(args)
@@ -59,6 +61,11 @@ def handle(args: argparse.Namespace) -> int:
     if not runs and args.seeds is None and not args.decompose:
         read_run(b_dir if a_dir.is_dir() else a_dir)  # the usual "not a run directory" error
     a_in, b_in = comparison_input(args.run_a), comparison_input(args.run_b)
+    _check_same_world(args, a_in, b_in)
+    note = None
+    if runs:  # read (and check) both before any work
+        a, b = read_run(a_dir), read_run(b_dir)
+        note = check_comparable(a, b)
     overrides = parameter_overrides(args.param)
     if overrides and args.seeds is None and not args.decompose:
         raise UserError("--param changes the runs a comparison makes: add --seeds (or "
@@ -67,6 +74,7 @@ def handle(args: argparse.Namespace) -> int:
     params_b = {**(b_in.parameters or {}), **overrides} or None
     out = Path(args.out) if args.out else (
         Path("results") / f"{slug(b_in.name)}_vs_{slug(a_in.name)}")
+    check_out(out, "comparison")  # before any work
     seeds = args.seeds or sorted({a_in.seed, b_in.seed})
     about = comparison_about(a_in, b_in, seeds, params_a, params_b)
     if args.seeds is not None or args.decompose:
@@ -77,12 +85,21 @@ def handle(args: argparse.Namespace) -> int:
         write_seed_comparison(effects, out, (a_in.name, b_in.name), parts, about)
         _print_effects(a_in.name, b_in.name, seeds, effects.region, parts)
     else:
-        a, b = read_run(a_dir), read_run(b_dir)
+        if note:
+            print(f"note: {note}", file=sys.stderr)
         about["seeds"] = [int(a.manifest["seed"]), int(b.manifest["seed"])]
         per_country, region = write_comparison(a, b, out, about=about)
         _print_runs(a, b, per_country, region)
     print(f"comparison written to {out}")
     return 0
+
+
+def _check_same_world(args: argparse.Namespace, a_in, b_in) -> None:
+    if a_in.scenario.start != b_in.scenario.start:
+        raise UserError(f"cannot compare {args.run_a} (scenario '{a_in.name}', the "
+                        f"{a_in.scenario.start} world) with {args.run_b} (scenario "
+                        f"'{b_in.name}', the {b_in.scenario.start} world): different base years;"
+                        " compare two runs that start from the same world")
 
 
 def _print_runs(a, b, per_country, region) -> None:
@@ -132,16 +149,18 @@ def handle_draws(args: argparse.Namespace) -> int:
     """`compare A B --draws N`: the effect over parameter draws, beside the seed interval."""
     from geosim.effects import paired_effects, shapley
     from geosim.reports import comparison_about, write_seed_comparison
-    from geosim.results import comparison_input, slug
+    from geosim.results import check_out, comparison_input, slug
     from geosim.uncertainty import MIN_DRAWS, attribution, run_draws, summary
 
     if args.draws < MIN_DRAWS:
         raise UserError(f"--draws: at least {MIN_DRAWS} draws are needed (RBD-FAST and the "
                         f"bootstrap of its intervals), got {args.draws}")
     a_in, b_in = comparison_input(args.run_a), comparison_input(args.run_b)
+    _check_same_world(args, a_in, b_in)
     overrides = parameter_overrides(args.param)  # fixed on both sides, not drawn
     out = Path(args.out) if args.out else (
         Path("results") / f"{slug(b_in.name)}_vs_{slug(a_in.name)}")
+    check_out(out, "comparison")  # before any work
     seeds = args.seeds or DEFAULT_SEEDS
     params = overrides or None
     effects = paired_effects(a_in.scenario, b_in.scenario, seeds, parameters_a=params,

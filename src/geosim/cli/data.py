@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geosim.cli import UserError
+from geosim.cli import UserError, output_path
 from geosim.data import PROVENANCES, SECTOR_PROVENANCES, WORLD_DIRS
 
 
@@ -25,7 +25,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="base year of the world to build (default 2023)",
     )
     build.add_argument(
-        "--out", type=Path, default=None,
+        "--out", type=lambda t: Path(output_path(t)), default=None,
         help="output folder (default: the package's world/ or world_2012/ folder, replaced "
              "whole); must be new, empty or a previous data build",
     )

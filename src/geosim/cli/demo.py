@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from geosim.cli import output_path
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register `geosim demo`."""
@@ -12,7 +14,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description="Print the baseline China and US shares against their 2023 "
                        "targets, then solve one counterfactual (zero tariffs between the United "
                        "States and Brazil) and write a CSV and a plot.")
-    p.add_argument("--out", default="results/demo", help="output folder (default results/demo)")
+    p.add_argument("--out", default="results/demo", type=output_path,
+                   help="output folder (default results/demo)")
     p.set_defaults(handler=handle)
 
 
@@ -25,8 +28,9 @@ def handle(args: argparse.Namespace) -> int:
     from geosim import metrics, plotting, trade
     from geosim.data import load_world
     from geosim.parameters import PARAMETERS
-    from geosim.results import atomic_dir
+    from geosim.results import atomic_dir, check_out
 
+    check_out(args.out, "demo")  # before any work
     world = load_world()
     china, usa = world.index("CHN"), world.index("USA")
     export_share, import_share = metrics.partner_shares(world.flows)

@@ -8,16 +8,20 @@ cp2015` runs the published NAFTA case shipped with the package.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
+import warnings
+from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from geosim.cli import UserError, positive_float, positive_int
+from geosim import inputs
+from geosim.cli import UserError, output_path, positive_float, positive_int
 from geosim.trade import (
+    FLOW_RESULT_COLUMNS,
     IMBALANCES,
+    RESULT_COLUMNS,
     ConvergenceError,
     TradeDataError,
     cost_factor_from_table,
@@ -31,6 +35,8 @@ from geosim.trade import (
 from geosim.trade import sector_tables as st
 
 EXAMPLES = ("cp2015",)
+CP2015_COLUMNS = ("region", "iso3", "welfare_change_pct", "terms_of_trade_pct",
+                  "volume_of_trade_pct", "real_wage_change_pct", "real_income_change_pct")
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -62,11 +68,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "(economy,input_sector,user_sector,coefficient)")
     parser.add_argument("--value-added", metavar="VA.csv",
                         help="sector flows: value-added shares (economy,sector,va_share)")
-    parser.add_argument("--sectors-out", metavar="SECTORS.csv",
-                        help="sector flows: write economy x sector results here")
+    parser.add_argument("--sectors-out", metavar="SECTORS.csv", type=output_path,
+                        help="sector flows: write economy x sector results (same rule as --out)")
     parser.add_argument("--reference", metavar="ISO", help="numeraire country (its price fixed)")
-    parser.add_argument("--out", metavar="RESULT.csv", help="write per-country results here")
-    parser.add_argument("--flows-out", metavar="FLOWS_OUT.csv", help="write new bilateral flows")
+    parser.add_argument("--out", metavar="RESULT.csv", type=output_path,
+                        help="write per-country results here (a new file, or a table ge wrote "
+                        "before, which is replaced)")
+    parser.add_argument("--flows-out", metavar="FLOWS_OUT.csv", type=output_path,
+                        help="write new bilateral flows (same rule as --out)")
     parser.add_argument(
         "--imbalance",
         choices=IMBALANCES,
@@ -84,6 +93,46 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=main)
 
 
+# Economies a flows table may hold: the engine's Newton step is n x n (assumption: the world has
+# about 200 economies, GTAP 141; 1000 keeps a solve within memory and minutes).
+MAX_ECONOMIES = 1000
+
+
+def output_headers() -> tuple[str, ...]:
+    """The first lines of the tables `ge` writes: how `--out`/`--flows-out` recognise a file
+    geosim wrote (and may replace)."""
+    tables = (RESULT_COLUMNS, FLOW_RESULT_COLUMNS, st.ECONOMY_RESULT_COLUMNS,
+              st.SECTOR_RESULT_COLUMNS, st.SECTOR_FLOW_RESULT_COLUMNS, CP2015_COLUMNS)
+    return tuple(",".join(columns) for columns in tables)
+
+
+def check_outputs(args: argparse.Namespace, sources: tuple[str, ...]) -> None:
+    """The output rule for `--out` and `--flows-out`, before any work (`results.check_out_file`):
+    never an input, never the same file twice, never a file geosim did not write."""
+    from geosim.results import check_distinct_outputs, check_out_file
+
+    check_distinct_outputs({"--out": args.out, "--flows-out": args.flows_out,
+                            "--sectors-out": args.sectors_out})
+    for target in (args.out, args.flows_out, args.sectors_out):
+        if target is not None:
+            check_out_file(target, output_headers(), sources=sources)
+
+
+def read_table(path: str) -> pd.DataFrame:
+    """A user CSV table within the input limits (`geosim.inputs.read_table`), with at most
+    `MAX_ECONOMIES` distinct codes in its exporter and importer columns."""
+    try:
+        table = inputs.read_table(path)
+    except inputs.InputFileError as exc:
+        raise UserError(f"cannot read {exc}") from None
+    codes = {c for col in ("exporter", "importer", "economy") if col in table
+             for c in table[col].unique()}
+    if len(codes) > MAX_ECONOMIES:
+        raise UserError(f"{inputs.shorten(path, 200)}: {len(codes)} different country codes; "
+                        f"the engine takes at most {MAX_ECONOMIES} economies")
+    return table
+
+
 def main(args: argparse.Namespace) -> int:
     """Run `geosim ge`; return 0 on success and 1 if the solver does not converge."""
     if args.sigma is not None and not args.sigma > 1:  # also rejects NaN
@@ -98,9 +147,12 @@ def main(args: argparse.Namespace) -> int:
         raise UserError("give FLOWS.csv (or --example cp2015)")
     if not args.shock:
         raise UserError("--shock SHOCK.csv is required")
-    flows_table = _read_csv(args.flows)
+    sources = tuple(p for p in (args.flows, args.shock, args.theta, args.io, args.value_added)
+                    if p)
+    check_outputs(args, sources)
+    flows_table = read_table(args.flows)
     if st.is_sector_table(flows_table):
-        return _sectors(args, flows_table)
+        return _sectors(args, flows_table, sources)
     for option in ("theta", "io", "value_added", "sectors_out"):
         if getattr(args, option):
             raise UserError(f"--{option.replace('_', '-')} needs sector flows: {args.flows} "
@@ -109,84 +161,97 @@ def main(args: argparse.Namespace) -> int:
         raise UserError("--sigma is required (the elasticity of substitution, > 1)")
     try:
         codes, flows = flows_from_table(flows_table, source=args.flows)
-        shock = cost_factor_from_table(_read_csv(args.shock), codes, source=args.shock)
+        shock = cost_factor_from_table(read_table(args.shock), codes, source=args.shock)
     except TradeDataError as exc:
         raise UserError(str(exc)) from None
     reference = None
     if args.reference is not None:
         if args.reference not in codes:
-            raise UserError(f"--reference {args.reference} is not a country in {args.flows}")
+            raise UserError(f"--reference {inputs.shorten(args.reference)} is not a country in "
+                            f"{args.flows}")
         reference = codes.index(args.reference)
     try:
-        eq = solve(
-            flows,
-            args.sigma,
-            shock,
-            reference=reference,
-            tol=args.tol,
-            max_iter=args.max_iter,
-            imbalance=args.imbalance,
-            conditional=args.conditional,
-        )
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # a failed solve says why itself
+            eq = solve(
+                flows,
+                args.sigma,
+                shock,
+                reference=reference,
+                tol=args.tol,
+                max_iter=args.max_iter,
+                imbalance=args.imbalance,
+                conditional=args.conditional,
+            )
     except ConvergenceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # The engine speaks Python (imbalance='output_ratio'); here it is an option.
+        message = str(exc).replace("imbalance='output_ratio'", "--imbalance output_ratio")
+        print(f"error: {message}", file=sys.stderr)
         return 1
     countries = country_table(eq, codes)
     summary = (
         f"solved {len(codes)} economies in {eq.iterations} iterations "
         f"(max relative excess demand {eq.residual:.2g})"
     )
+    writers = {}
     if args.out:
-        _write_csv(countries, args.out)
+        writers[Path(args.out)] = partial(_to_csv, countries)
+    if args.flows_out:
+        writers[Path(args.flows_out)] = partial(_to_csv, flow_table(eq, flows, codes))
+    check_outputs(args, (args.flows, args.shock))  # again: the files may have changed meanwhile
+    from geosim.results import write_files
+
+    write_files(writers)
+    if args.out:
         print(f"{summary}; wrote {args.out}")
     else:
         print(summary)
         print(countries.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     if args.flows_out:
-        _write_csv(flow_table(eq, flows, codes), args.flows_out)
         print(f"wrote {args.flows_out}")
     return 0
 
 
-def _sectors(args: argparse.Namespace, flows_table: pd.DataFrame) -> int:
+def _sectors(args: argparse.Namespace, flows_table: pd.DataFrame,
+             sources: tuple[str, ...]) -> int:
     """The multi-sector model on tables."""
     if args.conditional:
         raise UserError("--conditional is for one-sector flows")
     if (args.sigma is None) == (args.theta is None):
         raise UserError("sector flows need the trade elasticities: --theta THETA.csv, or "
                         "--sigma for one value in every sector (theta = sigma - 1)")
-    theta = _read_csv(args.theta) if args.theta else args.sigma - 1.0
-    sources = {"flows": args.flows, "theta": args.theta or "--sigma", "io": args.io or "",
-               "value_added": args.value_added or ""}
+    theta = read_table(args.theta) if args.theta else args.sigma - 1.0
+    names = {"flows": args.flows, "theta": args.theta or "--sigma", "io": args.io or "",
+             "value_added": args.value_added or ""}
     try:
         codes, sectors, economy = st.economy_from_tables(
-            flows_table, theta, io=_read_csv(args.io) if args.io else None,
-            value_added=_read_csv(args.value_added) if args.value_added else None,
-            sources=sources)
-        shock = st.shock_from_table(_read_csv(args.shock), codes, sectors, economy,
+            flows_table, theta, io=read_table(args.io) if args.io else None,
+            value_added=read_table(args.value_added) if args.value_added else None,
+            sources=names)
+        shock = st.shock_from_table(read_table(args.shock), codes, sectors, economy,
                                     source=args.shock)
     except TradeDataError as exc:
         raise UserError(str(exc)) from None
     reference = None
     if args.reference is not None:
         if args.reference not in codes:
-            raise UserError(f"--reference {args.reference} is not an economy in {args.flows}")
+            raise UserError(f"--reference {inputs.shorten(args.reference)} is not an economy "
+                            f"in {args.flows}")
         reference = codes.index(args.reference)
     try:
-        eq = solve_sectors(economy, shock, imbalance=args.imbalance, reference=reference,
-                           tol=args.tol, max_iter=args.max_iter)
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            eq = solve_sectors(economy, shock, imbalance=args.imbalance, reference=reference,
+                               tol=args.tol, max_iter=args.max_iter)
     except ConvergenceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        message = str(exc).replace("imbalance='output_ratio'", "--imbalance output_ratio")
+        print(f"error: {message}", file=sys.stderr)
         return 1
     summary = (f"solved {len(codes)} economies x {len(sectors)} sectors in {eq.iterations} "
                f"iterations (max relative excess demand {eq.residual:.2g})")
-    _report(st.economy_table(eq, codes), summary, args.out)
-    if args.sectors_out:
-        _write_csv(st.sector_table(eq, codes, sectors), args.sectors_out)
-        print(f"wrote {args.sectors_out}")
-    if args.flows_out:
-        _write_csv(st.sector_flow_table(eq, codes, sectors), args.flows_out)
-        print(f"wrote {args.flows_out}")
+    check_outputs(args, sources)  # again: the files may have changed meanwhile
+    _write(args, summary, st.economy_table(eq, codes),
+           st.sector_table(eq, codes, sectors), st.sector_flow_table(eq, codes, sectors))
     return 0
 
 
@@ -199,51 +264,38 @@ def _example(args: argparse.Namespace) -> int:
     if args.conditional or args.imbalance != "world_share":
         raise UserError("--example cp2015 imposes zero deficits first, as the paper's table: "
                         "drop --imbalance and --conditional")
+    check_outputs(args, ())
     case = cp2015.load()
     _, nafta = cp2015.run(case, tol=args.tol)
-    table = cp2015.results(case, nafta)
     summary = ("Caliendo & Parro (2015) 5.1: NAFTA's tariff cuts, 31 regions x 40 sectors, zero "
                f"deficits imposed first; solved in {nafta.iterations} iterations; welfare = "
                "terms of trade + volume of trade (the paper's decomposition), in %")
-    _report(table, summary, args.out)
-    if args.sectors_out:
-        _write_csv(st.sector_table(nafta, case.regions, case.sectors), args.sectors_out)
-        print(f"wrote {args.sectors_out}")
-    if args.flows_out:
-        _write_csv(st.sector_flow_table(nafta, case.regions, case.sectors), args.flows_out)
-        print(f"wrote {args.flows_out}")
+    _write(args, summary, cp2015.results(case, nafta),
+           st.sector_table(nafta, case.regions, case.sectors),
+           st.sector_flow_table(nafta, case.regions, case.sectors))
     return 0
 
 
-def _report(table: pd.DataFrame, summary: str, out: str | None) -> None:
-    if out:
-        _write_csv(table, out)
-        print(f"{summary}; wrote {out}")
+def _write(args: argparse.Namespace, summary: str, table: pd.DataFrame,
+           by_sector: pd.DataFrame, flows: pd.DataFrame) -> None:
+    """Write the requested tables together (`results.write_files`), then say what was done."""
+    from geosim.results import write_files
+
+    writers = {}
+    for target, frame in ((args.out, table), (args.sectors_out, by_sector),
+                          (args.flows_out, flows)):
+        if target:
+            writers[Path(target)] = partial(_to_csv, frame)
+    write_files(writers)
+    if args.out:
+        print(f"{summary}; wrote {args.out}")
     else:
         print(summary)
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    for target in (args.sectors_out, args.flows_out):
+        if target:
+            print(f"wrote {target}")
 
 
-def _read_csv(path: str) -> pd.DataFrame:
-    """Read a CSV as text (codes like NA stay codes); unreadable files become UserError."""
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise UserError(f"cannot read {path}: {reason}") from None
-
-
-def _write_csv(table: pd.DataFrame, path: str) -> None:
-    """Write atomically: a temporary file in the target directory, then os.replace."""
-    target = Path(path)
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", newline="") as handle:
-            table.to_csv(handle, index=False, float_format="%.10g")
-        os.replace(tmp, target)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise UserError(f"cannot write {path}: {exc.strerror or exc}") from None
+def _to_csv(table: pd.DataFrame, handle) -> None:
+    table.to_csv(handle, index=False, float_format="%.10g")

@@ -20,8 +20,20 @@ def handle(args: argparse.Namespace) -> int:
     """Print one line per scenario (or per parameter)."""
     if args.parameters:
         return _print_parameters()
+    from pathlib import Path
+
+    from geosim.cli import UserError
     from geosim.scenario import list_scenarios
 
+    if args.dir is not None:
+        folder = Path(args.dir)
+        if not args.dir.strip():
+            raise UserError("--dir: expected a folder, got an empty text")
+        if not folder.is_dir():
+            raise UserError(f"--dir {args.dir}: " + ("not a folder" if folder.exists() else
+                                                     "no such folder"))
+        if not any(folder.glob("*.yaml")):
+            raise UserError(f"--dir {args.dir}: no scenario files (*.yaml) in this folder")
     scenarios = list_scenarios(args.dir)
     width = max((len(s.name) for s in scenarios), default=4)
     for s in scenarios:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from geosim.cli import add_parameter_option, parameter_overrides, seed, year
+from geosim.cli import add_parameter_option, output_path, parameter_overrides, seed, year
 from geosim.cli.tables import print_summary
 
 
@@ -16,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("scenario", help="scenario file or name of a shipped scenario")
     p.add_argument("--seed", type=seed, default=0, help="random seed, 0 to 2**32-1 (default 0)")
     p.add_argument("--until", type=year, default=None, help="last year to simulate")
-    p.add_argument("--out", default=None,
+    p.add_argument("--out", default=None, type=output_path,
                    help="output folder (default results/<scenario>/<run-id>/); must be new, "
                    "empty or a previous geosim run, which is replaced")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from geosim.cli import positive_int
+from geosim.cli import output_path, positive_int
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="local worker processes (default: the number of cores)")
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="run on a Dask cluster: tcp://host:port or a scheduler file")
-    p.add_argument("--out", default=None, metavar="DIR",
+    p.add_argument("--out", default=None, metavar="DIR", type=output_path,
                    help="output directory (default results/sweeps/<experiment name>/)")
     p.add_argument("--quiet", action="store_true",
                    help="no progress (a bar in a terminal, else a line every 30 s on stderr)")
@@ -40,6 +40,14 @@ def handle(args: argparse.Namespace) -> int:
     if args.workers is not None and args.scheduler:
         raise UserError("--workers and --scheduler exclude each other (the cluster has its own "
                         "workers)")
+    if args.workers is not None:
+        from geosim.experiments.engines import default_workers
+
+        cores = default_workers()
+        if args.workers > cores:  # more processes than cores only slow a sweep down
+            print(f"note: --workers {args.workers} is more than the {cores} cores available; "
+                  f"using {cores}", file=sys.stderr)
+            args.workers = cores
     if args.plan:
         return _plan(args)
     try:

@@ -6,10 +6,13 @@ Owns the server's command line, its offline settings and a clean stop on Ctrl-C.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 APP_MODULE = "geosim.viz.app"
@@ -92,22 +95,71 @@ def main(args: argparse.Namespace) -> int:
         raise UserError(f"geosim viz needs the visualization extra (missing: {exc.name}); "
                         "install it with: pip install -e '.[viz]'") from None
 
+    address = check_address(args.host, args.port)  # before starting anything
     url = f"http://{args.host}:{args.port}/"
-    print(f"geosim viz: serving {url}  (Ctrl-C to stop)", flush=True)
+    # Its own session: a Ctrl-C in the terminal reaches this process only, which stops the
+    # server with SIGTERM (a clean shutdown, no traceback from the child).
     server = subprocess.Popen(server_command(args.host, args.port), env=server_env(scenario),
-                              cwd=Path.cwd())
-    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+                              cwd=Path.cwd(), start_new_session=True)
+    # SIGTERM, and SIGHUP when the terminal closes (the server, in its own session, would not
+    # get it), stop the server as Ctrl-C does.
+    previous = {sig: signal.signal(sig, _raise_interrupt) for sig in (signal.SIGTERM,
+                                                                       signal.SIGHUP)}
     try:
+        if _wait_listening(server, address):
+            print(f"geosim viz: serving {url}  (Ctrl-C to stop)", flush=True)
         code = server.wait()
     except KeyboardInterrupt:
         _stop(server)  # whatever its exit code, the server was asked to stop: a clean stop
         print("geosim viz: stopped", flush=True)
         return 0
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     if code != 0:
-        raise UserError(f"the Solara server exited with code {code} (is port {args.port} free?)")
+        raise UserError(f"the Solara server exited with code {code} (its messages are above)")
     return 0
+
+
+def check_address(host: str, port: int) -> tuple:
+    """Resolve `host` and check that `port` is free there; return the socket address.
+
+    Raises:
+        UserError: the host does not resolve, is not an address of this machine, or the port is
+            taken (each named as such).
+    """
+    from geosim.cli import UserError
+    from geosim.inputs import shorten
+
+    shown = shorten(host, 100)
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port,
+                                                             type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise UserError(f"--host {shown}: cannot resolve this address ({reason})") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise UserError(f"--port {port}: already in use on {shown}; stop what uses it "
+                                "or choose another port with --port") from None
+            raise UserError(f"--host {shown}: cannot listen there ({exc.strerror or exc}); "
+                            "give an address of this machine, e.g. 127.0.0.1") from None
+    return address
+
+
+def _wait_listening(server: subprocess.Popen, address: tuple, poll: float = 0.2) -> bool:
+    """Wait until the server accepts connections (True) or exits (False)."""
+    while server.poll() is None:
+        try:
+            with socket.create_connection(address[:2], timeout=1.0):
+                return True
+        except OSError:
+            time.sleep(poll)
+    return False
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -115,8 +167,8 @@ def _raise_interrupt(signum: int, frame: object) -> None:
 
 
 def _stop(server: subprocess.Popen, timeout: float = 10.0) -> int:
-    """Stop the server as Ctrl-C would (it may already have the signal), then harder."""
-    for send in (lambda: server.send_signal(signal.SIGINT), server.terminate, server.kill):
+    """Stop the server: SIGTERM (uvicorn shuts down cleanly), then SIGKILL."""
+    for send in (server.terminate, server.kill):
         if server.poll() is not None:
             break
         send()

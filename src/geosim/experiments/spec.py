@@ -256,7 +256,7 @@ def find_sweep(name_or_path: str | Path, directory: str | Path = "experiments") 
     """Resolve a sweep argument: a path, or a bare name looked up in `experiments/`."""
     p = Path(name_or_path)
     try:
-        if p.is_file():
+        if p.is_file() or p.exists() and not p.is_dir():  # a FIFO: the reader refuses it
             return p
         for candidate in (Path(directory) / p, Path(directory) / f"{p}.yaml",
                           p.with_suffix(".yaml")):

@@ -96,6 +96,15 @@ class Ledger:
                 raise SweepError(f"{directory}: another sweep is writing here") from None
         elif not path.is_file():
             raise SweepError(f"{directory}: no sweep results here (no {LEDGER})")
+        if not writer:  # a reader never writes: open read-only, and fail here if it cannot
+            try:
+                conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True,
+                                       timeout=30, isolation_level=None)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            except sqlite3.Error as exc:
+                raise SweepError(f"{path}: cannot read the sweep ledger ({exc}); in a read-only "
+                                 "folder, copy the sweep's folder somewhere writable") from None
+            return cls(directory, conn, lock)
         conn = sqlite3.connect(path, timeout=30, isolation_level=None)
         if writer:
             conn.execute("PRAGMA journal_mode=WAL")
