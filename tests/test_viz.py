@@ -406,7 +406,7 @@ def test_the_csv_holds_the_run_so_far_its_settings_and_shares_in_percent():
     assert list(frame.columns[:len(settings)]) == settings
     first = frame.iloc[0]
     assert (first["scenario"], first["seed"], first["usmca_applicants"], first["usmca_year"]) == (
-        "pivot", 0, "CHL COL PER CRI PAN DOM URY", 2027)
+        "pivot", 0, "BRB CHL COL CRI DOM ECU PAN PER URY", 2027)  # APEP minus USMCA
     assert (first["us_programme_bn_per_yr"], first["china_lending_bn_per_yr"],
             first["tariff_change_pp"], first["sigma"]) == (10, 20, 50, 5)
     assert not any(c.endswith("_share") or c.endswith("_share_baseline") for c in frame.columns)
