@@ -27,7 +27,11 @@ import numpy as np
 
 from geosim import investment, trade
 from geosim.data import World
+from geosim.data import sectors as sector_data
 from geosim.policies import SECTORS
+
+#: `sector_elasticities` codes: the published θ per sector the engine uses (docs/model.md).
+ELASTICITY_SPECIFICATIONS = ("CP", "FGO", "BSY", "GYY", "IS", "LL", "Shap", "U4")
 
 #: Capital's share of value added (Penn World Table 10: ≈ 0.35–0.4), the exponent of capital
 #: deepening: ẑ = (1 + κ · extra / (α · VA))^α, whose first-order term is the one-sector κ rule.
@@ -49,12 +53,13 @@ INVESTMENT_TO_TRADE = {
 class SectorEngine:
     """A world's Caliendo–Parro economy (built once) and the yearly solve on it."""
 
-    def __init__(self, world: World):
+    def __init__(self, world: World, specification: str = "CP"):
         if not world.sectors:
             raise ValueError("this world has no sector tables")
         self.world = world
         self.sectors = world.sectors
-        self.economy = trade.Economy.build(world.sector_flows, world.theta,
+        theta = world.theta if specification == "CP" else sector_data.theta(specification)
+        self.economy = trade.Economy.build(world.sector_flows, theta,
                                            tariff=world.sector_tariff,
                                            va_share=world.value_added_share, io=world.io)
         self.goods = np.array([s != "SRV" for s in world.sectors])
@@ -127,16 +132,19 @@ class SectorEngine:
         return trade.aggregate(sectoral), sectoral
 
 
-_ENGINES: weakref.WeakKeyDictionary[World, SectorEngine] = weakref.WeakKeyDictionary()
+_ENGINES: weakref.WeakKeyDictionary[World, dict[int, SectorEngine]] = (
+    weakref.WeakKeyDictionary())
 
 
-def engine_for(world: World) -> SectorEngine | None:
-    """The world's sector engine (built on first use, shared), or None without sector tables."""
+def engine_for(world: World, elasticities: int = 0) -> SectorEngine | None:
+    """The world's sector engine under an elasticity specification (a code of
+    `ELASTICITY_SPECIFICATIONS`; built on first use, shared), or None without sector tables."""
     if not world.sectors:
         return None
-    if world not in _ENGINES:
-        _ENGINES[world] = SectorEngine(world)
-    return _ENGINES[world]
+    per_world = _ENGINES.setdefault(world, {})
+    if elasticities not in per_world:
+        per_world[elasticities] = SectorEngine(world, ELASTICITY_SPECIFICATIONS[elasticities])
+    return per_world[elasticities]
 
 
 def sector_shares(world: World) -> np.ndarray | None:

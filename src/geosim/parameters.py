@@ -145,6 +145,12 @@ _TABLE = [
               "Caliendo & Parro (2015) with input-output links (docs/engine.md). Default 0 while "
               "a sector year costs 25 ms against the 10 ms goal (benchmarks/run.py)",
               "which trade engine a model runs", integer=True),
+    Parameter("sector_elasticities", 0, 0, 7, "specification",
+              "0: Caliendo & Parro (2015), the model the engine follows; 1: Fontagne, Guimbard "
+              "& Orefice (2022); 2-7: BSY, GYY, IS, LL, Shap, U4 as mapped to ICIO sectors by "
+              "tariffwar (docs/model.md, Sectors); trade-weighted to geosim's 7 sectors",
+              "which published trade elasticities θ per sector the sector engine uses",
+              integer=True),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _TABLE}
