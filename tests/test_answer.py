@@ -14,9 +14,9 @@ from geosim import metrics, uncertainty
 from geosim.cli import main
 from geosim.data import apep_members, load_world
 from geosim.experiments.samplers import run_seed
+from geosim.metrics import region_dollars
 from geosim.model import GeoModel
 from geosim.parameters import PARAMETERS, hard_limits
-from geosim.results import region_dollars
 from geosim.scenario import ScenarioError, load_scenario, scenario_from_dict
 
 WORLD = load_world()

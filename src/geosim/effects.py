@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from geosim import metrics
 from geosim.data import World
 from geosim.runner import simulate
 from geosim.scenario import Scenario, ScenarioError
@@ -146,6 +147,10 @@ def change_tables(effects: Effects) -> tuple[pd.DataFrame, pd.DataFrame]:
         {side: {col: t[col].to_numpy(float).reshape(len(effects.seeds), -1)
                 for col in (*SHARES, "real_gdp_index")} for side, t in by_year.items()})
     region.insert(0, "year", years.astype(int))
+    means = {side: t.groupby("year")[[c for c in metrics.DOLLARS if c in t]].mean()
+             for side, t in by_year.items()}
+    dollars = metrics.region_dollars(means["a"], means["b"])  # of the means over seeds
+    region = region.join(dollars.reset_index(drop=True)) if not dollars.empty else region
     return per_country, region
 
 

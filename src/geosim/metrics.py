@@ -7,6 +7,7 @@ aggregates. No Mesa: the model and the viz pass arrays in.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 COUNTRY_COLUMNS = (
     "gdp", "real_gdp_index", "china_export_share", "china_import_share", "china_trade_share",
@@ -226,3 +227,28 @@ def sector_metrics(sector_flows: np.ndarray, *, china: int, usa: int,
             "china_export_share": share(to_china, exports),
             "china_import_share": share(from_china, imports),
             "us_export_share": share(to_us, exports), "us_import_share": share(from_us, imports)}
+
+
+# The region's trade in USD (columns of region.parquet) and the share each decomposition splits.
+DOLLARS = ("trade_with_china", "trade_with_us", "intra_region_trade", "total_trade")
+SPLIT = {"china_trade_share": "trade_with_china", "us_trade_share": "trade_with_us"}
+
+
+def region_dollars(ra: pd.DataFrame, rb: pd.DataFrame) -> pd.DataFrame:
+    """The region's trade in bn USD in a and b and its change (%), and each share's change (pp)
+    split into "the partner's trade changed" and "the denominator changed"
+    (`share_change_parts`; the two parts add up to the share's change). Same index as
+    the inputs; empty for runs written before these columns existed."""
+    out = pd.DataFrame(index=ra.index)
+    if not all(c in ra.columns and c in rb.columns for c in DOLLARS):
+        return out
+    for col in DOLLARS:
+        out[f"{col}_a_bn_usd"] = ra[col] / 1e9
+        out[f"{col}_b_bn_usd"] = rb[col] / 1e9
+        out[f"{col}_change_pct"] = 100 * (rb[col] / ra[col] - 1)
+    for share, part in SPLIT.items():
+        own, total = share_change_parts(ra[part], ra["total_trade"], rb[part],
+                                                rb["total_trade"])
+        out[f"{share}_change_from_{part}_pp"] = 100 * own
+        out[f"{share}_change_from_total_trade_pp"] = 100 * total
+    return out

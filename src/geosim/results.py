@@ -397,33 +397,8 @@ def compare(a: Run, b: Run) -> tuple[pd.DataFrame, pd.DataFrame]:
         region[f"{col}_change_pp"] = 100 * (rb.loc[years, col] - ra.loc[years, col])
     region["real_gdp_change_pct"] = 100 * (rb.loc[years, "real_gdp_index"]
                                            / ra.loc[years, "real_gdp_index"] - 1)
-    region = region.join(region_dollars(ra.loc[years], rb.loc[years]))
+    region = region.join(metrics.region_dollars(ra.loc[years], rb.loc[years]))
     return per_country.reset_index(), region.reset_index()
-
-
-# The region's trade in USD (columns of region.parquet) and the share each decomposition splits.
-DOLLARS = ("trade_with_china", "trade_with_us", "intra_region_trade", "total_trade")
-SPLIT = {"china_trade_share": "trade_with_china", "us_trade_share": "trade_with_us"}
-
-
-def region_dollars(ra: pd.DataFrame, rb: pd.DataFrame) -> pd.DataFrame:
-    """The region's trade in bn USD in a and b and its change (%), and each share's change (pp)
-    split into "the partner's trade changed" and "the denominator changed"
-    (`metrics.share_change_parts`; the two parts add up to the share's change). Same index as
-    the inputs; empty for runs written before these columns existed."""
-    out = pd.DataFrame(index=ra.index)
-    if not all(c in ra.columns and c in rb.columns for c in DOLLARS):
-        return out
-    for col in DOLLARS:
-        out[f"{col}_a_bn_usd"] = ra[col] / 1e9
-        out[f"{col}_b_bn_usd"] = rb[col] / 1e9
-        out[f"{col}_change_pct"] = 100 * (rb[col] / ra[col] - 1)
-    for share, part in SPLIT.items():
-        own, total = metrics.share_change_parts(ra[part], ra["total_trade"], rb[part],
-                                                rb["total_trade"])
-        out[f"{share}_change_from_{part}_pp"] = 100 * own
-        out[f"{share}_change_from_total_trade_pp"] = 100 * total
-    return out
 
 
 @contextmanager

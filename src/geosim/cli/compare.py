@@ -82,8 +82,9 @@ def handle(args: argparse.Namespace) -> int:
                                  parameters_a=params_a, parameters_b=params_b)
         parts = (shapley(a_in.scenario, b_in.scenario, seeds, parameters=params_b)
                  if args.decompose else None)
-        write_seed_comparison(effects, out, (a_in.name, b_in.name), parts, about)
+        _, region = write_seed_comparison(effects, out, (a_in.name, b_in.name), parts, about)
         _print_effects(a_in.name, b_in.name, seeds, effects.region, parts)
+        _print_dollars(region.iloc[-1])
     else:
         if note:
             print(f"note: {note}", file=sys.stderr)
@@ -109,19 +110,25 @@ def _print_runs(a, b, per_country, region) -> None:
           f"{last['china_trade_share_b_pct']:.1f}% ({last['china_trade_share_change_pp']:+.2f} "
           f"pp); US {last['us_trade_share_a_pct']:.1f}% -> {last['us_trade_share_b_pct']:.1f}% "
           f"({last['us_trade_share_change_pp']:+.2f} pp)")
-    if "total_trade_change_pct" in region:
-        print(f"  trade in USD: with China {last['trade_with_china_change_pct']:+.2f}%, with the "
-              f"US {last['trade_with_us_change_pct']:+.2f}%, within the region "
-              f"{last['intra_region_trade_change_pct']:+.2f}%, total "
-              f"{last['total_trade_change_pct']:+.2f}%; China share change = "
-              f"{last['china_trade_share_change_from_trade_with_china_pp']:+.3f} pp (trade with "
-              f"China) {last['china_trade_share_change_from_total_trade_pp']:+.3f} pp "
-              "(the denominator)")
+    _print_dollars(last)
     cols = ["iso3", "china_trade_share_a_pct", "china_trade_share_b_pct",
             "china_trade_share_change_pp", "us_trade_share_change_pp", "real_gdp_change_pct"]
     moved = per_country.reindex(per_country["china_trade_share_change_pp"].abs()
                                 .sort_values(ascending=False).index)[cols].head(12)
     print(moved.round(2).to_string(index=False))
+
+
+def _print_dollars(last) -> None:
+    """The region's trade in USD and the China share's split, from a change table's last row."""
+    if "total_trade_change_pct" not in last:
+        return
+    print(f"  trade in USD: with China {last['trade_with_china_change_pct']:+.2f}%, with the "
+          f"US {last['trade_with_us_change_pct']:+.2f}%, within the region "
+          f"{last['intra_region_trade_change_pct']:+.2f}%, total "
+          f"{last['total_trade_change_pct']:+.2f}%; China share change = "
+          f"{last['china_trade_share_change_from_trade_with_china_pp']:+.3f} pp (trade with "
+          f"China) {last['china_trade_share_change_from_total_trade_pp']:+.3f} pp "
+          "(the denominator)")
 
 
 def _print_effects(a_name: str, b_name: str, seeds: list[int], region, parts) -> None:
