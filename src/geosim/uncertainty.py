@@ -6,7 +6,8 @@ Distributions (`distributions`): a parameter with a standard error (`Parameter.s
 is an estimate) is Normal(default, se) truncated to its hard limits (σ > 1, non-negative
 elasticities, ...); every other uncertain parameter is uniform over its documented range
 [low, high]. Not drawn (`NOT_DRAWN`): the investors' yearly budgets, which scenarios set and
-change, and any parameter the caller fixes (`--param`).
+change, the choice of engine and of published elasticities, and any parameter the caller fixes
+(`--param`).
 
 Design (`design`): N draws on a scrambled Latin hypercube (`scipy.stats.qmc`), each draw with
 its own seed from the root `SeedSequence` (`experiments.samplers.run_seed`), so the effect's
@@ -45,6 +46,11 @@ NOT_DRAWN = {
           "uncertainty of a measured quantity"
     for name in ("china_lending_bn", "china_fdi_bn", "us_public_bn", "us_private_bn",
                  "eu_private_bn")
+} | {
+    "engine_sectors": "a choice of model (one sector or the world by sector), not an uncertain "
+                      "quantity: compare the two with --param engine_sectors=0 and =1",
+    "sector_elasticities": "a choice among published specifications, used only by the sector "
+                           "engine: run the alternatives with --param",
 }
 SALTELLI_MIN_BASE = 64  # base samples below which Saltelli's estimates are too noisy to report
 RBD_HARMONICS = 10  # SALib's default M
