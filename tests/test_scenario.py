@@ -139,7 +139,7 @@ def test_child_event_with_an_inherited_id_replaces_or_changes_it(tmp_path):
     assert [e.id for e in child.events] == [e.id for e in pivot.events]  # same places, no extra
     by_id = {e.id: e for e in child.events}
     assert by_id["us_programme"].budget_bn == 20.0
-    assert by_id["us_programme"].until == 2035  # kept from the parent
+    assert by_id["us_programme"].until == 2040  # kept from the parent
     assert by_id["usmca_accession"].countries == ["CHL"]
     assert by_id["usmca_accession"].phase_in is None  # replaced whole: the parent's 10 is gone
     # same as the sweep-style override of the parent

@@ -22,9 +22,9 @@ SWEEP = """\
 name: progress
 scenario: baseline
 sampler: random
-samples: 40
+samples: 400  # many more than run before the Ctrl-C below, even on a fast machine
 seed: 9
-until: 2026
+until: 2030
 parameters:
   sigma: {low: 3.5, high: 7.0}
 outcomes:
@@ -54,17 +54,17 @@ def test_a_sweep_in_a_log_prints_progress_and_ctrl_c_says_what_is_stored(tmp_pat
          str(out), "--workers", "1"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True)
     first = driver.stderr.readline()  # stderr is a pipe, not a terminal: plain lines
-    assert re.fullmatch(r"progress: 1/40 runs \(2 %, 0 failed\), [\d.]+ runs/s, ETA .+\n", first)
+    assert re.fullmatch(r"progress: 1/400 runs \(0 %, 0 failed\), [\d.]+ runs/s, ETA .+\n", first)
     time.sleep(0.5)
     driver.send_signal(signal.SIGINT)  # what Ctrl-C sends
     _, err = driver.communicate(timeout=60)
     assert driver.returncode == 130
-    m = re.search(r"interrupted: (\d+) of 40 runs are stored in (.+ledger\.sqlite) \(0 failed\); "
+    m = re.search(r"interrupted: (\d+) of 400 runs are stored in (.+ledger\.sqlite) \(0 failed\); "
                   r"rerun the same command to resume", err)
     assert m, err
     with sqlite3.connect(out / "ledger.sqlite") as conn:
         stored = conn.execute("SELECT count(*) FROM runs WHERE status = 'done'").fetchone()[0]
-    assert stored == int(m.group(1)) and 1 <= stored < 40
+    assert stored == int(m.group(1)) and 1 <= stored < 400
     assert "Traceback" not in err
 
 
@@ -74,10 +74,10 @@ def test_plan_prints_the_run_count_and_a_time_and_writes_nothing(tmp_path, capsy
     assert main(["sweep", str(tmp_path / "progress.yaml"), "--plan", "--workers", "2",
                  "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "progress: random, 40 samples x 1 replication = 40 runs" in printed
+    assert "progress: random, 400 samples x 1 replication = 400 runs" in printed
     seconds = float(re.search(r"one run takes about ([\d.]+) s", printed).group(1))
     assert 0 < seconds < 30
-    assert "40 runs on 2 worker processes: about" in printed
+    assert "400 runs on 2 worker processes: about" in printed
     assert not out.exists()
     assert main(["sweep", str(tmp_path / "progress.yaml"), "--plan", "--scheduler",
                  "tcp://127.0.0.1:9"]) == 2
