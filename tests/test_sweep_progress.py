@@ -84,7 +84,7 @@ def test_plan_prints_the_run_count_and_a_time_and_writes_nothing(tmp_path, capsy
     assert "--plan estimates a local sweep" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("bad", ["samples: 40", "until: 2026"])
+@pytest.mark.parametrize("bad", ["samples: 400", "until: 2030"])
 def test_plan_checks_the_sweep_file_like_a_run(tmp_path, capsys, bad):
     broken = SWEEP.replace(bad, bad.split(":")[0] + ": soon")
     (tmp_path / "bad.yaml").write_text(broken)
@@ -93,7 +93,7 @@ def test_plan_checks_the_sweep_file_like_a_run(tmp_path, capsys, bad):
 
 
 def test_a_larger_design_in_a_finished_sweep_is_refused_saying_why(tmp_path, capsys):
-    small = SWEEP.replace("samples: 40", "samples: 2").replace("until: 2026", "until: 2024")
+    small = SWEEP.replace("samples: 400", "samples: 2").replace("until: 2030", "until: 2024")
     (tmp_path / "s.yaml").write_text(small)
     out = tmp_path / "out"
     assert main(["sweep", str(tmp_path / "s.yaml"), "--workers", "1", "--quiet",
