@@ -199,18 +199,24 @@ def _read_pairs(table: pd.DataFrame, columns: Sequence[str], source: str):
         )
     codes = []
     for field in columns[:2]:
-        raw = table[field]
-        empty = raw.isna() | (raw.astype(str).str.strip() == "")
+        raw = table[field].to_numpy(dtype=object)
+        text = np.char.strip(np.where(pd.isna(raw), "", raw).astype(str))  # vectorised
+        empty = text == ""
         if empty.any():
-            row = int(np.argmax(empty.to_numpy()))
+            row = int(np.argmax(empty))
             raise TradeDataError(f"{source}: row {row + 1}: {field} is empty")
-        codes.append(raw.astype(str).str.strip().tolist())
+        codes.append(text.tolist())
     exporter, importer = codes
     field = columns[2]
     raw = table[field]
-    text = raw.astype(str).str.strip().str.lower()
-    missing = raw.isna().to_numpy() | text.isin(_MISSING).to_numpy()
-    numbers = pd.to_numeric(raw.where(~missing), errors="coerce").to_numpy(dtype=float)
+    if pd.api.types.is_numeric_dtype(raw):  # read as numbers already (the Python door)
+        numbers = raw.to_numpy(dtype=float)
+        missing = np.isnan(numbers)
+    else:  # text (the CLI reads every column as text): "NA", "none", "" are missing
+        values = raw.to_numpy(dtype=object)
+        text = np.char.lower(np.char.strip(np.where(pd.isna(values), "", values).astype(str)))
+        missing = np.isin(text, _MISSING)
+        numbers = pd.to_numeric(raw.where(~missing), errors="coerce").to_numpy(dtype=float)
     garbled = np.isnan(numbers) & ~missing
     if garbled.any():
         row = int(np.argmax(garbled))
@@ -218,6 +224,8 @@ def _read_pairs(table: pd.DataFrame, columns: Sequence[str], source: str):
             f"{source}: {_row(row, exporter, importer)}: {field} {table[field].iloc[row]!r} "
             "is not a number"
         )
+    if len(set(zip(exporter, importer, strict=True))) == len(exporter):
+        return exporter, importer, numbers
     seen: dict[tuple[str, str], int] = {}
     for row, pair in enumerate(zip(exporter, importer, strict=True)):
         if pair in seen:
