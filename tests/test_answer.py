@@ -8,7 +8,6 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from geosim import metrics, uncertainty
 from geosim.cli import main
@@ -18,15 +17,9 @@ from geosim.metrics import region_dollars
 from geosim.model import GeoModel
 from geosim.parameters import PARAMETERS, hard_limits
 from geosim.scenario import ScenarioError, load_scenario, scenario_from_dict
+from test_mechanisms import HEADER, write_scenario  # the same helpers
 
 WORLD = load_world()
-HEADER = {"description": "test", "status": "hypothetical", "sources": ["test"]}
-
-
-def write_scenario(folder, name: str, events: list[dict], **extra) -> str:
-    path = folder / f"{name}.yaml"
-    path.write_text(yaml.safe_dump({**HEADER, "events": events, **extra}, sort_keys=False))
-    return str(path)
 
 
 # --- 5. Dollars and the decomposition of a share's change ----------------------------------------

@@ -132,13 +132,18 @@ def test_welfare_without_inputs_follows_the_multi_sector_acr_formula():
 
 @pytest.mark.parametrize("imbalance", ["world_share", "zero", "output_ratio"])
 @pytest.mark.parametrize("conditional", [False, True])
-def test_analytic_jacobian_matches_finite_differences(imbalance, conditional):
-    economy = random_economy(seed=6)
+@pytest.mark.parametrize("sectors", [4, 1])
+def test_analytic_jacobian_matches_finite_differences(imbalance, conditional, sectors):
+    """Many sectors with inputs and tariffs, and the one-sector closed form."""
+    one = sectors == 1
+    economy = random_economy(seed=6, sectors=sectors, io=not one, tariffs=not one)
     n, _ = economy.shape
     rng = np.random.default_rng(7)
-    shock = Shock(tariff=economy.tariff * rng.uniform(0.0, 2.0, economy.tariff.shape),
+    shock = Shock(tariff=None if one else economy.tariff * rng.uniform(0.0, 2.0,
+                                                                      economy.tariff.shape),
                   productivity=rng.uniform(0.9, 1.1, (n, economy.shape[1])))
     market = Market(economy, shock, 1.0, imbalance, conditional)
+    assert market.one_sector == one
     z = rng.normal(0.0, 0.05, n)
     ratio, point = market.excess(z)
     analytic = market.jacobian(ratio, point)

@@ -164,29 +164,10 @@ def main(args: argparse.Namespace) -> int:
         shock = cost_factor_from_table(read_table(args.shock), codes, source=args.shock)
     except TradeDataError as exc:
         raise UserError(str(exc)) from None
-    reference = None
-    if args.reference is not None:
-        if args.reference not in codes:
-            raise UserError(f"--reference {inputs.shorten(args.reference)} is not a country in "
-                            f"{args.flows}")
-        reference = codes.index(args.reference)
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)  # a failed solve says why itself
-            eq = solve(
-                flows,
-                args.sigma,
-                shock,
-                reference=reference,
-                tol=args.tol,
-                max_iter=args.max_iter,
-                imbalance=args.imbalance,
-                conditional=args.conditional,
-            )
-    except ConvergenceError as exc:
-        # The engine speaks Python (imbalance='output_ratio'); here it is an option.
-        message = str(exc).replace("imbalance='output_ratio'", "--imbalance output_ratio")
-        print(f"error: {message}", file=sys.stderr)
+    eq = _quietly(partial(solve, flows, args.sigma, shock, reference=_reference(args, codes),
+                          tol=args.tol, max_iter=args.max_iter, imbalance=args.imbalance,
+                          conditional=args.conditional))
+    if eq is None:
         return 1
     countries = country_table(eq, codes)
     summary = (
@@ -232,20 +213,10 @@ def _sectors(args: argparse.Namespace, flows_table: pd.DataFrame,
                                     source=args.shock)
     except TradeDataError as exc:
         raise UserError(str(exc)) from None
-    reference = None
-    if args.reference is not None:
-        if args.reference not in codes:
-            raise UserError(f"--reference {inputs.shorten(args.reference)} is not an economy "
-                            f"in {args.flows}")
-        reference = codes.index(args.reference)
-    try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore", RuntimeWarning)
-            eq = solve_sectors(economy, shock, imbalance=args.imbalance, reference=reference,
-                               tol=args.tol, max_iter=args.max_iter)
-    except ConvergenceError as exc:
-        message = str(exc).replace("imbalance='output_ratio'", "--imbalance output_ratio")
-        print(f"error: {message}", file=sys.stderr)
+    eq = _quietly(partial(solve_sectors, economy, shock, imbalance=args.imbalance,
+                          reference=_reference(args, codes), tol=args.tol,
+                          max_iter=args.max_iter))
+    if eq is None:
         return 1
     summary = (f"solved {len(codes)} economies x {len(sectors)} sectors in {eq.iterations} "
                f"iterations (max relative excess demand {eq.residual:.2g})")
@@ -295,6 +266,30 @@ def _write(args: argparse.Namespace, summary: str, table: pd.DataFrame,
     for target in (args.sectors_out, args.flows_out):
         if target:
             print(f"wrote {target}")
+
+
+def _reference(args: argparse.Namespace, codes: list[str]) -> int | None:
+    """The index of `--reference` among the economies, or None."""
+    if args.reference is None:
+        return None
+    if args.reference not in codes:
+        raise UserError(f"--reference {inputs.shorten(args.reference)} is not a country in "
+                        f"{args.flows}")
+    return codes.index(args.reference)
+
+
+def _quietly(solve_now):
+    """Run a solve without numpy's warnings (a failed solve says why itself); on a
+    ConvergenceError print it in the CLI's words and return None."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return solve_now()
+    except ConvergenceError as exc:
+        # The engine speaks Python (imbalance='output_ratio'); here it is an option.
+        message = str(exc).replace("imbalance='output_ratio'", "--imbalance output_ratio")
+        print(f"error: {message}", file=sys.stderr)
+        return None
 
 
 def _to_csv(table: pd.DataFrame, handle) -> None:

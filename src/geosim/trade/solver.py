@@ -85,9 +85,11 @@ class SectorEquilibrium:
         deficit: new trade deficits D'_n.
         tariff: the tariffs in force in the counterfactual.
         welfare: real income change Î_n / P̂_n (exact).
-        terms_of_trade, volume_of_trade, technology: Caliendo–Parro (2015) decomposition of the
-            welfare change, % of baseline income: Σ (E ĉ_own − M ĉ_partner changes), Σ τ M
-            (M̂ − ĉ_partner), −Σ M (1 + τ)(d̂ − 1) (first order, as in the paper's Table 3).
+        iceberg: the iceberg cost changes d̂ applied (None: none).
+        terms_of_trade, volume_of_trade, technology (properties): Caliendo–Parro (2015)
+            decomposition of the welfare change, % of baseline income: Σ (E ĉ_own − M
+            ĉ_partner changes), Σ τ M (M̂ − ĉ_partner), −Σ M (1 + τ)(d̂ − 1) (first order, as in
+            the paper's Table 3).
         iterations: Newton iterations (excess-demand evaluations at accepted points).
         residual: max relative factor-market error at the solution.
     """
@@ -105,11 +107,34 @@ class SectorEquilibrium:
     deficit: np.ndarray
     tariff: np.ndarray
     welfare: np.ndarray
-    terms_of_trade: np.ndarray
-    volume_of_trade: np.ndarray
-    technology: np.ndarray
+    iceberg: np.ndarray | None
     iterations: int
     residual: float
+
+    @functools.cached_property
+    def terms_of_trade(self) -> np.ndarray:
+        """Σ_j Σ_i [E_jni (ĉ_nj − 1) − M_jin (ĉ_ij − 1)] / I_n, % (computed when first read)."""
+        base, change = self.baseline, self.cost.T[:, :, None] - 1.0
+        tot = (base.flows * change).sum(axis=(0, 2)) - (base.flows * change).sum(axis=(0, 1))
+        return 100.0 * tot / base.income
+
+    @functools.cached_property
+    def volume_of_trade(self) -> np.ndarray:
+        """Σ_j Σ_i τ_jin M_jin (M̂_jin − ĉ_ij) / I_n, % (computed when first read)."""
+        base = self.baseline
+        with np.errstate(invalid="ignore", divide="ignore"):
+            growth = np.where(base.flows > 0, self.flows / base.flows, 0.0)
+        vot = (base.tariff * base.flows * (growth - self.cost.T[:, :, None])).sum(axis=(0, 1))
+        return 100.0 * vot / base.income
+
+    @functools.cached_property
+    def technology(self) -> np.ndarray:
+        """−Σ_j Σ_i M_jin (1 + τ_jin)(d̂_jin − 1) / I_n, % (computed when first read)."""
+        base = self.baseline
+        if self.iceberg is None:
+            return np.zeros(base.shape[0])
+        tech = -(base.flows * (1.0 + base.tariff) * (self.iceberg - 1.0)).sum(axis=(0, 1))
+        return 100.0 * tech / base.income
 
     @property
     def welfare_decomposed(self) -> np.ndarray:
@@ -346,6 +371,8 @@ class Market:
     def jacobian(self, ratio: np.ndarray, point) -> np.ndarray:
         """∂r_i / ∂z_d, by implicit differentiation of the price and expenditure systems."""
         (pi, sales, flows, x, output, factor, deficit, u, demand), labour, supply = point
+        if self.one_sector:
+            return self._one_sector_jacobian(ratio, flows[0], labour, supply, x[:, 0])
         eco, theta = self.eco, self.theta
         n, n_sectors = eco.shape
         # d ln ĉ / dz: (I − G'Π) du = β dz
@@ -386,6 +413,26 @@ class Market:
                  + d_supply.sum(axis=0) / supply.sum() - d_demand.sum(axis=0) / labour.sum())
         return ratio[:, None] * d_log
 
+    def _one_sector_jacobian(self, ratio, new, demand, out, spend) -> np.ndarray:
+        """The Jacobian above in closed form for one sector without inputs or tariffs (the
+        Armington engine's): with s_ij = X'_ij / demand_i and π'_kj = X'_kj / E'_j,
+        ∂ln demand_i / ∂z_k = −θ (δ_ik − Σ_j s_ij π'_kj) + Σ_j s_ij ∂ln E'_j / ∂z_k, minus
+        ∂ln supply_i and ∂ln κ."""
+        n = len(out)
+        share_out = new / demand[:, None]
+        eye = _identity(n)
+        jac = -self.theta[0] * (eye - share_out @ (new / spend[None, :]).T)
+        if not self.conditional:
+            per_spend = share_out / spend[None, :]
+            if self.imbalance == "output_ratio":  # E' ∝ supply; κ moves with k's weight
+                jac += share_out
+                jac -= (spend / spend.sum() - out / out.sum())[None, :]
+            else:  # ∂E'_j/∂z_k = V'_k (δ_jk + d_j), d_j = D'_j / world income
+                shares = self.deficit_base / self.world_income
+                jac += per_spend * out[None, :] + np.outer(per_spend @ shares, out)
+            jac -= eye
+        return ratio[:, None] * jac
+
     # --- the result ---------------------------------------------------------------------------
 
     def equilibrium(self, z: np.ndarray, iterations: int, residual: float) -> SectorEquilibrium:
@@ -395,25 +442,15 @@ class Market:
         else:
             pi, sales, flows, x, output, factor, deficit, u, _ = self.evaluate(z)
         log_p = self.log_price(u)
-        revenue = (self.tariff * flows).sum(axis=(0, 1))
+        revenue = (self.tariff * flows).sum(axis=(0, 1)) if self.has_tariff else 0.0
         income = factor + revenue + deficit
         price_index = np.exp((eco.final_share * log_p).sum(axis=1))
-        base_income = eco.income
-        cost = np.exp(u)
-        tot = ((eco.flows * (cost.T[:, :, None] - 1.0)).sum(axis=(0, 2))
-               - (eco.flows * (cost.T[:, :, None] - 1.0)).sum(axis=(0, 1)))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            growth = np.where(eco.flows > 0, flows / eco.flows, 0.0)
-        vot = (eco.tariff * eco.flows * (growth - cost.T[:, :, None])).sum(axis=(0, 1))
-        tech = np.zeros(eco.shape[0]) if self.iceberg is None else -(
-            eco.flows * (1.0 + eco.tariff) * (self.iceberg - 1.0)).sum(axis=(0, 1))
         return SectorEquilibrium(
-            baseline=eco, wage=np.exp(z), cost=cost, price=np.exp(log_p),
+            baseline=eco, wage=np.exp(z), cost=np.exp(u), price=np.exp(log_p),
             price_index=price_index, flows=flows, expenditure=x, output=output, income=income,
             factor_income=factor, deficit=deficit, tariff=self.tariff,
-            welfare=income / base_income / price_index,
-            terms_of_trade=100.0 * tot / base_income, volume_of_trade=100.0 * vot / base_income,
-            technology=100.0 * tech / base_income, iterations=iterations, residual=residual)
+            welfare=income / eco.income / price_index, iceberg=self.iceberg,
+            iterations=iterations, residual=residual)
 
 
 @functools.lru_cache(maxsize=8)
