@@ -250,6 +250,7 @@ class Market:
         self.world_income = eco.factor_income.sum()
         self.one_sector = n_sectors == 1 and not eco.has_io and bool(np.all(eco.va_share == 1))
         self.reuse_jacobian = False  # see _newton
+        self.jacobian_tol = JACOBIAN_TOL
         self._last = None  # (z, u) of the last price solve: the next one's start
         self._last_x = self._last_du = self._last_dx = None  # starts of the linear systems
         self._x_at = self._evaluated = None  # where _last_x was solved; the last evaluation
@@ -379,7 +380,7 @@ class Market:
         du = np.zeros((n, n_sectors, n))
         du[np.arange(n), :, np.arange(n)] = eco.va_share
         if eco.has_io:
-            du = _fixed_point(self._cost_system(pi), du, self._last_du, JACOBIAN_TOL)
+            du = _fixed_point(self._cost_system(pi), du, self._last_du, self.jacobian_tol)
             self._last_du = du
         by_sector = du.transpose(1, 0, 2)  # du[j, m, d]
         avg = np.matmul(pi.transpose(0, 2, 1), by_sector)  # Σ_m π'_jmn du_mj, [j, n, d]
@@ -404,7 +405,7 @@ class Market:
         if demand is None:
             dx = rhs
         else:
-            dx = _fixed_point(demand, rhs, self._last_dx, JACOBIAN_TOL)
+            dx = _fixed_point(demand, rhs, self._last_dx, self.jacobian_tol)
             self._last_dx = dx
         d_out = d_out + np.matmul(sales, dx.transpose(1, 0, 2)).transpose(1, 0, 2)
         d_demand = (eco.va_share[:, :, None] * d_out).sum(axis=1)
@@ -495,7 +496,7 @@ class _Stalled(Exception):
         self.iterations, self.residual, self.reason = iterations, residual, reason
 
 
-JACOBIAN_TOL = 1e-7  # the Jacobian's linear systems: Newton needs no more
+JACOBIAN_TOL = 1e-4  # the Jacobian's linear systems: Newton still gains 1e-3 a step with it
 _ATTEMPT = 25  # Newton iterations before a start is given up (convergence takes 3–10)
 
 
