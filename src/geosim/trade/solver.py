@@ -276,7 +276,7 @@ class Market:
             new = base + np.matmul(io_t, log_p[:, :, None])[:, :, 0]
             gap = np.max(np.abs(new - u))
             u = new
-            if gap < 1e-13 or not np.isfinite(gap):
+            if gap < 1e-12 or not np.isfinite(gap):
                 break
         self._last = (z.copy(), u.copy())
         return u
@@ -462,7 +462,7 @@ def _identity(n: int) -> np.ndarray:
 
 
 def _fixed_point(apply, rhs: np.ndarray, start: np.ndarray | None,
-                 tol: float = 1e-13) -> np.ndarray:
+                 tol: float = 1e-12) -> np.ndarray:
     """Solve x = apply(x) + rhs by iteration from start (or rhs), x shaped [n, j, r].
 
     apply is a non-negative linear map of spectral radius below one (inputs cost less than the
