@@ -251,6 +251,7 @@ class Market:
         self.one_sector = n_sectors == 1 and not eco.has_io and bool(np.all(eco.va_share == 1))
         self.reuse_jacobian = False  # see _newton
         self.jacobian_tol = JACOBIAN_TOL
+        self.inner_tol = INNER_TOL
         self._last = None  # (z, u) of the last price solve: the next one's start
         self._last_x = self._last_du = self._last_dx = None  # starts of the linear systems
         self._x_at = self._evaluated = None  # where _last_x was solved; the last evaluation
@@ -276,7 +277,7 @@ class Market:
             new = base + np.matmul(io_t, log_p[:, :, None])[:, :, 0]
             gap = np.max(np.abs(new - u))
             u = new
-            if gap < 1e-12 or not np.isfinite(gap):
+            if gap < self.inner_tol or not np.isfinite(gap):
                 break
         self._last = (z.copy(), u.copy())
         return u
@@ -313,7 +314,7 @@ class Market:
             start = self._last_x
             if start is not None and self._last_dx is not None:  # moved along dX'/dz
                 start = start + (self._last_dx @ (z - self._x_at))[:, :, None]
-            x = _fixed_point(demand, rhs[:, :, None], start)[:, :, 0]
+            x = _fixed_point(demand, rhs[:, :, None], start, self.inner_tol)[:, :, 0]
             self._last_x, self._x_at = x[:, :, None], z.copy()
         flows = sales * x.T[:, None, :]  # Z'[j, i, n]
         output = flows.sum(axis=2).T  # Y'[i, j]
@@ -496,6 +497,7 @@ class _Stalled(Exception):
         self.iterations, self.residual, self.reason = iterations, residual, reason
 
 
+INNER_TOL = 1e-12  # unit costs and demand at given factor prices (Newton's tolerance is 1e-10)
 JACOBIAN_TOL = 1e-4  # the Jacobian's linear systems: Newton still gains 1e-3 a step with it
 _ATTEMPT = 25  # Newton iterations before a start is given up (convergence takes 3–10)
 
