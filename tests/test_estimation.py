@@ -89,13 +89,16 @@ def test_bad_panels_are_rejected_with_the_field_named() -> None:
         estimate_trend_terms(panel, "by_sector", lac=LAC)
 
 
-def test_stored_estimate_equals_a_fresh_one() -> None:
-    stored = read_trend_estimate(TREND_PATH)
-    fresh = trend_table(load_panel())
+def assert_same_estimates(stored, fresh) -> None:
+    """A stored estimate table equals a fresh estimate (terms, counts, estimates, SEs)."""
     assert list(stored["term"]) == list(fresh["term"])
     assert list(stored["n_obs"]) == list(fresh["n_obs"])
     np.testing.assert_allclose(stored["estimate"], fresh["estimate"], atol=1e-6)
     np.testing.assert_allclose(stored["se"], fresh["se"], atol=1e-6)
+
+
+def test_stored_estimate_equals_a_fresh_one() -> None:
+    assert_same_estimates(read_trend_estimate(TREND_PATH), trend_table(load_panel()))
 
 
 def test_parameter_default_is_the_stored_pooled_estimate() -> None:
@@ -206,11 +209,7 @@ def test_shipped_stocks_missing_is_missing_and_no_deal_is_zero() -> None:
 
 def test_stored_tie_estimate_equals_a_fresh_one_and_drives_gamma() -> None:
     stored = read_tie_estimate(TIE_PATH)
-    fresh = tie_table(load_panel())
-    assert list(stored["term"]) == list(fresh["term"])
-    assert list(stored["n_obs"]) == list(fresh["n_obs"])
-    np.testing.assert_allclose(stored["estimate"], fresh["estimate"], atol=1e-6)
-    np.testing.assert_allclose(stored["se"], fresh["se"], atol=1e-6)
+    assert_same_estimates(stored, tie_table(load_panel()))
     pooled = stored[(stored["sample"] == "all") & (stored["spec"] == "pooled")].iloc[0]
     p = PARAMETERS["gamma"]
     assert p.default == pytest.approx(pooled["estimate"], abs=5e-4)

@@ -169,27 +169,12 @@ def main(args: argparse.Namespace) -> int:
                           conditional=args.conditional))
     if eq is None:
         return 1
-    countries = country_table(eq, codes)
     summary = (
         f"solved {len(codes)} economies in {eq.iterations} iterations "
         f"(max relative excess demand {eq.residual:.2g})"
     )
-    writers = {}
-    if args.out:
-        writers[Path(args.out)] = partial(_to_csv, countries)
-    if args.flows_out:
-        writers[Path(args.flows_out)] = partial(_to_csv, flow_table(eq, flows, codes))
     check_outputs(args, (args.flows, args.shock))  # again: the files may have changed meanwhile
-    from geosim.results import write_files
-
-    write_files(writers)
-    if args.out:
-        print(f"{summary}; wrote {args.out}")
-    else:
-        print(summary)
-        print(countries.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
-    if args.flows_out:
-        print(f"wrote {args.flows_out}")
+    _write(args, summary, country_table(eq, codes), None, flow_table(eq, flows, codes))
     return 0
 
 
@@ -248,7 +233,7 @@ def _example(args: argparse.Namespace) -> int:
 
 
 def _write(args: argparse.Namespace, summary: str, table: pd.DataFrame,
-           by_sector: pd.DataFrame, flows: pd.DataFrame) -> None:
+           by_sector: pd.DataFrame | None, flows: pd.DataFrame) -> None:
     """Write the requested tables together (`results.write_files`), then say what was done."""
     from geosim.results import write_files
 
