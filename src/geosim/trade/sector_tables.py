@@ -100,7 +100,10 @@ def economy_from_tables(
     try:
         economy = Economy.build(matrix, thetas, tariff=tariff, va_share=beta, io=g)
     except TradeDataError as exc:
-        raise TradeDataError(f"{src['flows']}: {_named(str(exc), codes, sectors)}") from None
+        message = str(exc)
+        owner = next((src[k] for k, prefix in (("io", "io["), ("value_added", "va_share["))
+                      if message.startswith(prefix) and src[k]), src["flows"])
+        raise TradeDataError(f"{owner}: {_named(message, codes, sectors)}") from None
     return codes, sectors, economy
 
 
