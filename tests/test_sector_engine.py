@@ -311,7 +311,7 @@ def test_ge_by_sector_matches_the_engine_and_writes_three_tables(write, tmp_path
          "exporter=A, importer=B (rows 2 and 8)"),
         ("flows", SECTOR_FLOWS.replace("goods,B,A,8", "goods,B,A,x"), "value 'x' is not a"),
         ("io", IO + "A,farm,goods,0.1\n", "unknown input_sector 'farm'"),
-        ("io", IO.replace("0.3", "0.9"), "add up to 1.4: costs of a unit of output"),
+        ("io", IO.replace("0.3", "0.9"), "va_share[0, 0] = -0.1 must be in (0, 1]"),
     ],
 )
 def test_ge_by_sector_names_the_file_and_field_of_bad_input(write, capsys, which, text, message):

@@ -101,7 +101,8 @@ def economy_from_tables(
         economy = Economy.build(matrix, thetas, tariff=tariff, va_share=beta, io=g)
     except TradeDataError as exc:
         message = str(exc)
-        owner = next((src[k] for k, prefix in (("io", "io["), ("value_added", "va_share["))
+        va_from = "value_added" if src["value_added"] else "io"  # else 1 − Σ io
+        owner = next((src[k] for k, prefix in (("io", "io["), (va_from, "va_share["))
                       if message.startswith(prefix) and src[k]), src["flows"])
         raise TradeDataError(f"{owner}: {_named(message, codes, sectors)}") from None
     return codes, sectors, economy
