@@ -815,6 +815,7 @@ def test_a_non_finite_param_is_refused_without_a_range_note(capsys):
 def test_viz_ctrl_c_in_the_terminal_prints_no_traceback():
     """Issue 18, item 10, for real: the terminal's Ctrl-C goes to the whole foreground process
     group; the Solara child used to print 'Aborted.' and a KeyboardInterrupt traceback."""
+    import select
     import signal
     import socket
     import subprocess
@@ -829,14 +830,15 @@ def test_viz_ctrl_c_in_the_terminal_prints_no_traceback():
         stderr=subprocess.PIPE, text=True, start_new_session=True,  # a terminal's process group
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
+    seen = ""
+    while time.monotonic() < deadline and process.poll() is None and "serving" not in seen:
+        ready, _, _ = select.select([process.stdout], [], [], 0.5)  # geosim says it serves
+        if ready:
+            seen += process.stdout.readline()
+    socket.create_connection(("127.0.0.1", port), timeout=5).close()  # and it does
     os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal does
     out, err = process.communicate(timeout=60)
+    out = seen + out
     assert process.returncode == 0, err[-2000:]
     assert "serving" in out and "stopped" in out
     assert "Traceback" not in err and "Aborted" not in err, err[-2000:]
