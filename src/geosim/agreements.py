@@ -46,9 +46,9 @@ class AgreementState:
     """
 
     def __init__(self, base_tariff: np.ndarray, base_agreement: np.ndarray,
-                 sector_share: np.ndarray | None = None):
+                 sector_share: np.ndarray | None = None, sectors: tuple[str, ...] = ()):
         n = base_tariff.shape[0]
-        self.sector_share = sector_share
+        self.sector_share, self.sectors = sector_share, tuple(sectors)
         self.sector_extra = None if sector_share is None else np.zeros(sector_share.shape)
         self.base_tariff = np.asarray(base_tariff, dtype=float)
         self.tariff = self.base_tariff.copy()
@@ -152,7 +152,7 @@ class AgreementState:
         np.fill_diagonal(self.tariff, 0.0)
 
     def set_sector_tariffs(self, exporters: list[int], importers: list[int], change: float,
-                           sectors: list[int], *, by_sector: bool) -> None:
+                           sector_names: list[str], *, by_sector: bool) -> None:
         """Importers shift their tariff on exporters' goods in some sectors only (fractions).
 
         With ``by_sector`` (the sector engine) the change is kept per sector; otherwise the
@@ -162,6 +162,7 @@ class AgreementState:
         block = (slice(None), *np.ix_(exporters, importers))
         if self.sector_share is None:
             raise ValueError("sector tariffs need a world with sector tables")
+        sectors = [self.sectors.index(name) for name in sector_names]
         if by_sector:
             extra = self.sector_extra[block]
             floor = -self.tariff[np.ix_(exporters, importers)][None]

@@ -129,29 +129,29 @@ def change_tables(effects: Effects) -> tuple[pd.DataFrame, pd.DataFrame]:
     final year, for the region every year. Columns name their unit; `n` counts the seeds."""
     if effects.paths is None or effects.final is None:
         raise ValueError("change_tables needs the per-seed tables (paired_effects keeps them)")
-    final = effects.final
-    year = int(final["year"].iloc[0])
-    by_country = {side: final[final["side"] == side].sort_values(["seed", "iso3"])
-                  for side in ("a", "b")}
-    iso3 = by_country["a"].loc[by_country["a"]["seed"] == effects.seeds[0], "iso3"].to_numpy()
-    per_country = _change_columns(
-        {side: {col: t[col].to_numpy(float).reshape(len(effects.seeds), -1)
-                for col in (*SHARES, "real_gdp_index")} for side, t in by_country.items()})
+    year = int(effects.final["year"].iloc[0])
+    _, iso3, countries = _by_side(effects.final, "iso3", effects.seeds)
+    per_country = _change_columns(countries)
     per_country.insert(0, "iso3", iso3)
     per_country.insert(1, "year", year)
-    paths = effects.paths
-    by_year = {side: paths[paths["side"] == side].sort_values(["seed", "year"])
-               for side in ("a", "b")}
-    years = by_year["a"].loc[by_year["a"]["seed"] == effects.seeds[0], "year"].to_numpy()
-    region = _change_columns(
-        {side: {col: t[col].to_numpy(float).reshape(len(effects.seeds), -1)
-                for col in (*SHARES, "real_gdp_index")} for side, t in by_year.items()})
+    by_year, years, paths = _by_side(effects.paths, "year", effects.seeds)
+    region = _change_columns(paths)
     region.insert(0, "year", years.astype(int))
     means = {side: t.groupby("year")[[c for c in metrics.DOLLARS if c in t]].mean()
              for side, t in by_year.items()}
     dollars = metrics.region_dollars(means["a"], means["b"])  # of the means over seeds
     region = region.join(dollars.reset_index(drop=True)) if not dollars.empty else region
     return per_country, region
+
+
+def _by_side(table: pd.DataFrame, key: str, seeds: Sequence[int]):
+    """A per-seed table split by side (a, b) and sorted by seed and ``key``; the keys of one
+    seed; each outcome as a (seeds × keys) array per side."""
+    sides = {side: table[table["side"] == side].sort_values(["seed", key]) for side in ("a", "b")}
+    keys = sides["a"].loc[sides["a"]["seed"] == seeds[0], key].to_numpy()
+    values = {side: {col: t[col].to_numpy(float).reshape(len(seeds), -1)
+                     for col in (*SHARES, "real_gdp_index")} for side, t in sides.items()}
+    return sides, keys, values
 
 
 def _change_columns(values: dict[str, dict[str, np.ndarray]]) -> pd.DataFrame:

@@ -65,7 +65,6 @@ class SectorEngine:
         self.goods = np.array([s != "SRV" for s in world.sectors])
         base = self.economy
         self.value_added = base.va_share * base.output  # [n, j], USD
-        self.gdp_share = self.value_added / self.value_added.sum(axis=1, keepdims=True)
         self._investment_map = self._map_investment()
 
     def _map_investment(self) -> np.ndarray:

@@ -124,7 +124,8 @@ class GeoModel(mesa.Model):
         self.stock = self._template.stock.copy()
         self.blocs: dict[str, TradeBloc] = {}
         self._scheduled_entries: dict[int, list[tuple[str, str]]] = {}
-        self.agreements = AgreementState(w.tariff, self._build_blocs(), sector_shares(w))
+        self.agreements = AgreementState(w.tariff, self._build_blocs(), sector_shares(w),
+                                         w.sectors)
         self._events: dict[int, list] = {}
         for event in self.scenario_spec.events:
             self._events.setdefault(event.year, []).append(event)
@@ -289,8 +290,7 @@ class GeoModel(mesa.Model):
         if sectors:
             self.agreements.set_sector_tariffs(
                 [self.index(c) for c in exporters], [self.index(c) for c in importers],
-                change_pp / 100.0, [self.world.sectors.index(s) for s in sectors],
-                by_sector=self._engine is not None)
+                change_pp / 100.0, sectors, by_sector=self._engine is not None)
             return
         self.agreements.set_tariffs(
             [self.index(c) for c in exporters], [self.index(c) for c in importers],

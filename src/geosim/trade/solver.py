@@ -249,7 +249,6 @@ class Market:
         self.deficit_base = eco.deficit * (1.0 - step * (1.0 - fade))
         self.world_income = eco.factor_income.sum()
         self.one_sector = n_sectors == 1 and not eco.has_io and bool(np.all(eco.va_share == 1))
-        self.reuse_jacobian = False  # see _newton
         self.jacobian_tol = JACOBIAN_TOL
         self.inner_tol = INNER_TOL
         self._last = None  # (z, u) of the last price solve: the next one's start
@@ -553,13 +552,7 @@ def _newton(market, z, reference, tol, max_iter):
     market of the largest economy clears when all others do. Its row of the Newton system is
     replaced by the normalisation gᵀΔ = 0 (g its gradient); the line search backtracks until
     the other markets' excess demand shrinks. Raises _Stalled if it gets stuck.
-
-    Where the Jacobian costs more than an evaluation (many sectors), it is kept while full steps
-    cut the excess demand at least fourfold (the chord method: each step still exact in the
-    limit), and recomputed otherwise.
     """
-    reuse = getattr(market, "reuse_jacobian", False)
-    jac, fresh = None, True
     z = _normalise(z, market.qy, reference)
     point = market.excess(z)
     if point is None:
@@ -580,9 +573,7 @@ def _newton(market, z, reference, tol, max_iter):
         else:
             grad = np.zeros(len(z))
             grad[reference] = 1.0
-        if jac is None or not reuse or fresh:
-            jac = market.jacobian(ratio, parts)
-        system = jac.copy()
+        system = market.jacobian(ratio, parts)
         system[drop] = grad
         rhs = -gap
         rhs[drop] = 0.0
@@ -604,7 +595,6 @@ def _newton(market, z, reference, tol, max_iter):
             scale /= 2.0
         else:
             raise _Stalled(iteration, residual, "the line search found no better point")
-        fresh = scale < 1.0 or np.linalg.norm(point[0][keep] - 1.0) > 0.25 * norm
         z = trial
     raise AssertionError("unreachable")
 
