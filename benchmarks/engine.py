@@ -247,7 +247,7 @@ def sector_benchmarks(repeats: int) -> None:
     cold_s, cold = median_time(lambda: solve_sectors(economy, Shock(tariff=tariff)), repeats)
     near = solve_sectors(economy, Shock(tariff=economy.tariff + 0.9 * (tariff - economy.tariff)))
     warm_s, warm = median_time(
-        lambda: solve_sectors(economy, Shock(tariff=tariff), initial_wage=near.wage), repeats)
+        lambda: solve_sectors(economy, Shock(tariff=tariff), start=near), repeats)
     print(f"\n{label} ({n} x {j}), input-output links, tariffs among Latin American "
           f"economies removed (median of {repeats})")
     print(f"  cold start  {cold_s * 1e3:7.2f} ms   ({cold.iterations} Newton iterations)")

@@ -13,7 +13,8 @@ Owns the mapping from the model's one-sector levers to sectors (pure numpy, no M
 - endowments scale each economy's factor supply; investment above business as usual raises the
   productivity of the sector it lands in, with diminishing returns: ẑ = (1 + κ · extra /
   (α · VA_sector))^α, α the capital share; to first order κ · extra / VA_sector, the one-sector
-  model's κ · extra / GDP put where the money went.
+  model's κ · extra / GDP put where the money went (VA_sector at least `SECTOR_FLOOR` of the
+  host's).
 
 `GeoModel` keeps one `SectorEngine` per world; `engine_sectors = 0` runs the one-sector engine on
 the same world (the model before the sector worlds), for comparison.
@@ -37,13 +38,22 @@ ELASTICITY_SPECIFICATIONS = ("CP", "FGO", "BSY", "GYY", "IS", "LL", "Shap", "U4"
 #: deepening: ẑ = (1 + κ · extra / (α · VA))^α, whose first-order term is the one-sector κ rule.
 CAPITAL_SHARE = 0.35
 
-#: Investment sectors (policies.SECTORS) -> the trade sectors their projects raise. Renewables
-#: make electricity, which the input-output tables count as a service; mining & energy projects
-#: go to metals & ores and energy by each host's value added in them; transport is
+#: The smallest base a sector's new capital is measured against, as a share of the host's value
+#: added (assumption, range 0.05–0.2): a project far larger than its sector (a $50 million plant
+#: in a microstate's $5 million machinery sector) builds capacity at the economy's scale rather
+#: than multiplying the productivity of a few $ million of output (amplified by θ in trade).
+SECTOR_FLOOR = 0.1
+
+#: Investment sectors (policies.SECTORS) -> the trade sectors their projects raise, split by
+#: each host's value added where there are several. Renewables make electricity, which the
+#: input-output tables count as a service; technology is electronics (MAC) where a host makes
+#: them and information & communication services (ISIC J61–J63, in SRV: telecoms, data
+#: centres) everywhere — so a microstate's programme is not put into a machinery sector of a few
+#: $ million; mining & energy projects go to metals & ores and energy; transport is
 #: infrastructure (a trade-cost channel, not a sector's productivity).
 INVESTMENT_TO_TRADE = {
     "renewables": ("SRV",),
-    "technology": ("MAC",),
+    "technology": ("MAC", "SRV"),
     "mining_energy": ("MIN", "ENE"),
     "agriculture": ("AGR",),
     "manufacturing": ("MAN", "VEH"),
@@ -88,7 +98,8 @@ class SectorEngine:
         """ẑ[n, j] from stocks above business as usual (host × investment sector, USD) and the
         growth of each host's output since the base year."""
         extra = np.einsum("na,naj->nj", extra_stock, self._investment_map)
-        value_added = self.value_added * gdp_factor[:, None]
+        value_added = np.maximum(self.value_added, SECTOR_FLOOR * self.value_added.sum(
+            axis=1, keepdims=True)) * gdp_factor[:, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             deepening = np.where(value_added > 0, kappa * extra / value_added / CAPITAL_SHARE,
                                  0.0)
@@ -123,11 +134,13 @@ class SectorEngine:
                            productivity=productivity, endowment=endowment)
 
     def solve(self, shock: trade.Shock, *, reference: int | None,
-              initial_price: np.ndarray | None) -> tuple[trade.Equilibrium,
-                                                         trade.SectorEquilibrium]:
-        """Solve the year; return the economy-level view and the sector solution."""
+              initial_price: np.ndarray | None,
+              last: trade.SectorEquilibrium | None = None) -> tuple[trade.Equilibrium,
+                                                                    trade.SectorEquilibrium]:
+        """Solve the year (from ``last``, e.g. last year's solution, where given); return the
+        economy-level view and the sector solution."""
         sectoral = trade.solve_sectors(self.economy, shock, reference=reference,
-                                       initial_wage=initial_price)
+                                       initial_wage=initial_price, start=last)
         return trade.aggregate(sectoral), sectoral
 
 

@@ -568,7 +568,8 @@ class GeoModel(mesa.Model):
         shock = self._engine.shock(cost, self.tariff, self.params["sigma"], endowment,
                                    self._productivity(), self.agreements.sector_extra)
         eq, self._last_sectoral = self._engine.solve(shock, reference=self.usa,
-                                                     initial_price=start)
+                                                     initial_price=start,
+                                                     last=self._last_sectoral)
         return eq
 
     def _price_guess(self) -> np.ndarray:
