@@ -137,3 +137,33 @@ def test_sector_elasticities_choose_the_published_specification():
     fgo = engine_for(load_world(), 1)
     np.testing.assert_allclose(fgo.economy.theta, sectors.theta("FGO"))
     assert engine_for(load_world(), 0).economy.theta[1] == pytest.approx(29.0714)
+
+
+def test_investment_lands_in_its_sectors_with_a_capital_base_floored_at_the_economy(engine):
+    from geosim.engine import CAPITAL_SHARE, SECTOR_FLOOR
+    from geosim.policies import SECTORS as INVESTMENT
+    n, j = engine.economy.shape
+    sectors = list(engine.sectors)
+    extra = np.zeros((n, len(INVESTMENT)))
+    host = list(engine.world.iso3).index("MEX")
+    extra[host, INVESTMENT.index("technology")] = 1e9
+    z = engine.productivity(extra, np.ones(n), kappa=0.12)
+    raised = {sectors[k] for k in np.nonzero(z[host] > 1.0)[0]}
+    assert raised == {"MAC", "SRV"} and np.all(z[np.arange(n) != host] == 1.0)
+    # the split follows the host's value added; each part meets max(VA_j, floor × VA)
+    va = engine.value_added[host]
+    base = np.maximum(va, SECTOR_FLOOR * va.sum())
+    mac, srv = sectors.index("MAC"), sectors.index("SRV")
+    part = 1e9 * va[[mac, srv]] / va[[mac, srv]].sum()
+    expected = (1 + 0.12 * part / (CAPITAL_SHARE * base[[mac, srv]])) ** CAPITAL_SHARE
+    np.testing.assert_allclose(z[host, [mac, srv]], expected, rtol=1e-12)
+    # a microstate's sector far smaller than its economy is measured against the floor
+    tiny = int(np.argmin(engine.value_added[:, mac] / engine.value_added.sum(axis=1)))
+    extra[:] = 0.0
+    extra[tiny, INVESTMENT.index("technology")] = 5e7
+    z = engine.productivity(extra, np.ones(n), kappa=0.12)
+    va = engine.value_added[tiny]
+    part = 5e7 * va[mac] / va[[mac, srv]].sum()
+    floored = (1 + 0.12 * part / (CAPITAL_SHARE * SECTOR_FLOOR * va.sum())) ** CAPITAL_SHARE
+    assert va[mac] < SECTOR_FLOOR * va.sum()
+    np.testing.assert_allclose(z[tiny, mac], floored, rtol=1e-12)
