@@ -5,8 +5,9 @@ Runs the history scenario (2012 world by sector, `engine_sectors = 1`, seed 1) w
 its US-China tariff events and prints, for 2019: Latin America's exports to China by sector
 (with minus without the tariffs, %) and the China share of its manufactured imports (pp); then
 what ICIO records for the 7 Latin American economies it has (ARG BRA CHL COL CRI MEX PER), 2017 ->
-2019. The model's tariffs are the scenario's all-goods averages (Bown, PIIE): China's higher
-rates on US soybeans are not separated. A diagnostic: nothing here is used by geosim.
+2019. The model's tariffs are the scenario's: Bown's (PIIE) all-goods averages, with China's
+extra retaliation on US soybeans put on agriculture & food (USDA ERS). A diagnostic: nothing here
+is used by geosim.
 
     python docs/diagnostics/tariff_war_sectors.py
 """
