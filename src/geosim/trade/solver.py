@@ -355,7 +355,8 @@ class Market:
             start = self._last_x
             if start is not None and self._last_dx is not None:  # moved along dX'/dz
                 start = start + (self._last_dx @ (z - self._x_at))[:, :, None]
-            x = _fixed_point(*demand, rhs[:, :, None], start, self.inner_tol)[:, :, 0]
+            x = _fixed_point(*demand, rhs[:, :, None], start, self.inner_tol,
+                             rhs.sum(axis=1)[:, None, None])[:, :, 0]
             self._last_x, self._x_at = x[:, :, None], z.copy()
         flows = sales * x.T[:, None, :]  # Z'[j, i, n]
         output = flows.sum(axis=2).T  # Y'[i, j]
@@ -450,7 +451,8 @@ class Market:
         if demand is None:
             dx = rhs
         else:
-            dx = _fixed_point(*demand, rhs, self._last_dx, self.jacobian_tol)
+            dx = _fixed_point(*demand, rhs, self._last_dx, self.jacobian_tol,
+                              x.sum(axis=1)[:, None, None])
             self._last_dx = dx
         d_out = d_out + np.matmul(sales, dx.transpose(1, 0, 2)).transpose(1, 0, 2)
         d_demand = (eco.va_share[:, :, None] * d_out).sum(axis=1)
@@ -514,7 +516,7 @@ def _diagonal(a: np.ndarray) -> np.ndarray:
 
 
 def _fixed_point(apply, own: np.ndarray, rhs: np.ndarray, start: np.ndarray | None,
-                 tol: float = 1e-12) -> np.ndarray:
+                 tol: float = 1e-12, size: np.ndarray | None = None) -> np.ndarray:
     """Solve x = apply(x) + rhs by Jacobi iteration from start (or rhs), x shaped [n, j, r].
 
     apply is a non-negative linear map of spectral radius below one (inputs cost less than the
@@ -523,19 +525,20 @@ def _fixed_point(apply, own: np.ndarray, rhs: np.ndarray, start: np.ndarray | No
     (1 − own). A regular splitting of an M-matrix, it contracts at least as fast as plain
     iteration (Varga's comparison theorem). From the last solution it takes a few passes, far
     cheaper than factorising the (n·j)² matrix (31 × 40 sectors: 1240²). Converged when a pass
-    moves x by at most tol × the largest |rhs|.
+    moves x by at most tol × ``size`` (broadcast: e.g. each economy's spending, so that a
+    microstate's rows are as accurate as the largest economy's), or tol × the largest |rhs|.
     """
     x = rhs if start is None or start.shape != rhs.shape else start
-    scale = tol * max(float(np.abs(rhs).max()), 1e-300)
+    scale = tol * (max(float(np.abs(rhs).max()), 1e-300) if size is None else size)
     keep = 1.0 / (1.0 - own)
     for _ in range(10_000):
         new = apply(x)
         new += rhs
         new -= own * x
         new *= keep
-        gap = float(np.abs(new - x).max())
+        gap = float((np.abs(new - x) / scale).max())
         x = new
-        if gap <= scale:
+        if gap <= 1.0:
             return x
         if not np.isfinite(gap):
             break
@@ -606,12 +609,14 @@ def follow(market_at, warm, reference, tol, max_iter):
 
 
 def _newton(market, z, reference, tol, max_iter):
-    """Newton's method on r(z) = 1 with backtracking; the numeraire pins the price level.
+    """Newton's method on ln r(z) = 0 with backtracking; the numeraire pins the price level.
 
-    Prices are homogeneous of degree zero and, by Walras' law, Σ_i Y'_i (r_i - 1) = 0, so the
-    market of the largest economy clears when all others do. Its row of the Newton system is
-    replaced by the normalisation gᵀΔ = 0 (g its gradient); the line search backtracks until
-    the other markets' excess demand shrinks. Raises _Stalled if it gets stuck.
+    In logs, demand's exp(−θ z) is nearer linear than r − 1, which takes fewer steps from far
+    (a microstate's year of lumpy investment). Prices are homogeneous of degree zero and, by
+    Walras' law, Σ_i Y'_i (r_i - 1) = 0, so the market of the largest economy clears when all
+    others do. Its row of the Newton system is replaced by the normalisation gᵀΔ = 0 (g its
+    gradient); the line search backtracks until the other markets' excess demand shrinks.
+    Converged when max |r − 1| < tol. Raises _Stalled if it gets stuck.
     """
     z = _normalise(z, market.qy, reference)
     point = market.excess(z)
@@ -622,8 +627,8 @@ def _newton(market, z, reference, tol, max_iter):
     system, fresh = market.newton, True
     for iteration in range(1, max_iter + 1):
         ratio, parts = point
-        gap = ratio - 1.0
-        residual = float(np.max(np.abs(gap)))
+        residual = float(np.max(np.abs(ratio - 1.0)))
+        gap = np.log(ratio)
         if residual < tol:
             return z, iteration, residual
         if iteration == max_iter:
@@ -644,11 +649,11 @@ def _newton(market, z, reference, tol, max_iter):
             system[drop] = grad
             trial = _normalise(z + _solve(system, rhs), market.qy, reference)
             chord = market.excess(trial)
-            gain = norm / np.linalg.norm(chord[0][keep] - 1.0) if chord is not None else 0.0
+            gain = norm / np.linalg.norm(np.log(chord[0][keep])) if chord is not None else 0.0
             if gain > 10.0:
                 z, point, fresh = trial, chord, gain > 100.0
                 continue
-        system, fresh = market.jacobian(ratio, parts), True
+        system, fresh = market.jacobian(ratio, parts) / ratio[:, None], True
         market.newton = system
         system[drop] = grad
         step = _solve(system, rhs)
@@ -659,7 +664,7 @@ def _newton(market, z, reference, tol, max_iter):
             trial = _normalise(z + scale * step, market.qy, reference)
             point = market.excess(trial)
             if point is not None and (
-                np.linalg.norm(point[0][keep] - 1.0) < (1 - 1e-4 * scale) * norm
+                np.linalg.norm(np.log(point[0][keep])) < (1 - 1e-4 * scale) * norm
             ):
                 break
             scale /= 2.0
