@@ -144,9 +144,11 @@ def shrunk_mix(own_usd: np.ndarray, region: np.ndarray, prior_usd: float = PRIOR
 
 
 def host_mixes(hosts: Sequence[str], base_year: int, sectors: Sequence[str],
-               prior_usd: float = PRIOR_USD, path: Path = PROJECTS_PATH) -> np.ndarray:
+               prior_usd: float | None = None, path: Path = PROJECTS_PATH) -> np.ndarray:
     """Each host's sector mix [host, sector] (rows sum to one) from the records dated up to
-    ``base_year``; hosts without records take the region's mix."""
+    ``base_year``; hosts without records take the region's mix. ``prior_usd``: `PRIOR_USD`
+    unless given."""
+    prior_usd = PRIOR_USD if prior_usd is None else prior_usd
     unknown = set(sectors) - set(CATEGORIES)
     if unknown:
         raise ValueError(f"sectors {sorted(unknown)} are not classified ({CATEGORIES})")
