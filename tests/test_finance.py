@@ -4,6 +4,7 @@ projects split by it, and no record after a world's base year."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 from pathlib import Path
 
@@ -143,6 +144,15 @@ def test_stocks_keep_their_host_totals(base_year):
     for k, prof in enumerate(INVESTOR_PROFILES):
         if not prof.recorded_mix:
             assert np.ptp(template.sector_mix[k], axis=0).max() == 0
+
+
+def test_a_world_before_the_first_record_keeps_the_profile_mix():
+    world = load_world(2012)
+    early = build_template(dataclasses.replace(world, base_year=1999), 1999, 2005)
+    assert finance.classified_usd(1999) == 0 and finance.classified_usd(2005) > 0
+    fixed = np.asarray(INVESTOR_PROFILES[POLICY_BANK].sector_mix)
+    np.testing.assert_allclose(early.sector_mix[POLICY_BANK],
+                               np.broadcast_to(fixed / fixed.sum(), (len(world.iso3), 6)))
 
 
 def test_sector_split_per_host():

@@ -30,11 +30,12 @@ def sector_mixes(world: World) -> np.ndarray:
     """Each investor's sector mix in each host (investor × host × sector, rows sum to one): the
     profile's fixed mix, or for an investor with ``recorded_mix`` its recorded projects' mix in
     the host shrunk toward the region's, from records dated up to the world's base year
-    (`geosim.data.finance.host_mixes`)."""
+    (`geosim.data.finance.host_mixes`; a world before the first record keeps the profile's)."""
     n = len(world.iso3)
     out = np.zeros((len(INVESTOR_PROFILES), n, len(SECTORS)))
+    recorded = finance.classified_usd(world.base_year) > 0
     for k, prof in enumerate(INVESTOR_PROFILES):
-        if prof.recorded_mix:
+        if prof.recorded_mix and recorded:
             out[k] = finance.host_mixes(world.iso3, world.base_year, SECTORS)
         else:
             out[k] = np.asarray(prof.sector_mix) / sum(prof.sector_mix)

@@ -127,6 +127,11 @@ def amounts(base_year: int, path: Path = PROJECTS_PATH) -> pd.DataFrame:
     return table.reindex(columns=list(CATEGORIES), fill_value=0.0).astype(float)
 
 
+def classified_usd(base_year: int, path: Path = PROJECTS_PATH) -> float:
+    """USD of the projects dated up to ``base_year`` classified into an investment sector."""
+    return float(amounts(base_year, path).drop(columns="other").to_numpy().sum())
+
+
 def regional_mix(table: pd.DataFrame, sectors: Sequence[str]) -> np.ndarray:
     """The region's mix over ``sectors``: every host's classified money pooled ("other" out)."""
     total = table[list(sectors)].to_numpy().sum(axis=0)
