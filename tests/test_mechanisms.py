@@ -111,9 +111,11 @@ def test_screening_blocks_the_screened_share_and_leaves_the_rest(tmp_path):
             - last(screened).loc[largest, "china_fdi_share"])
     # Chinese investors place nothing new in Venezuela in business as usual (a legacy stock of
     # policy-bank loans): screening has nothing to block there, only the drift of other
-    # investors' choices through the ties remains
+    # investors' choices through the ties remains (and through the productivity of the Chinese
+    # projects screened out elsewhere: 0.24 pp since the policy banks place their money by their
+    # recorded sectors, a third of it productive; the bound was 0.1 pp before)
     assert (drop.drop("VEN") > 0).all() and drop.mean() > 0.02
-    assert abs(drop["VEN"]) < 0.001
+    assert abs(drop["VEN"]) < 0.1 * drop.drop("VEN").mean()
 
 
 # --- 3. An agreement counted once ----------------------------------------------------------------
@@ -193,9 +195,17 @@ def test_the_sector_mix_is_fixed_whatever_the_logit_temperature(temperature):
     model = GeoModel(spec, seed=0)
     model.year += 1
     for investor in model.investors.values():
-        spent = investor.allocate().sum(axis=0)
-        mix = np.asarray(investor.profile.sector_mix)
-        np.testing.assert_allclose(spent / spent.sum(), mix / mix.sum(), rtol=1e-9)
+        spent = investor.allocate()
+        hosts = spent.sum(axis=1) > 0
+        assert hosts.any()
+        # each host's money follows the investor's mix in that host (its profile's, or for the
+        # policy banks the host's recorded one)
+        np.testing.assert_allclose(spent[hosts] / spent[hosts].sum(axis=1, keepdims=True),
+                                   investor.mix[hosts], rtol=1e-9)
+        if not investor.profile.recorded_mix:
+            mix = np.asarray(investor.profile.sector_mix)
+            np.testing.assert_allclose(investor.mix[hosts], np.broadcast_to(
+                mix / mix.sum(), investor.mix[hosts].shape), rtol=1e-12)
 
 
 def test_tie_factor_closed_form_and_no_extra_stock_no_tie():

@@ -71,10 +71,12 @@ class Country(mesa.Agent):
 
 
 class Investor(mesa.Agent):
-    """An investor placing a yearly budget over hosts by a multinomial logit; its sector mix is
-    fixed by its profile (programmes restrict it to their sectors)."""
+    """An investor placing a yearly budget over hosts by a multinomial logit; its sector mix in
+    each host is fixed (`template.sector_mixes`: the profile's, or its recorded projects' in
+    that host); programmes restrict it to their sectors."""
 
-    def __init__(self, model: GeoModel, profile: InvestorProfile, number: int):
+    def __init__(self, model: GeoModel, profile: InvestorProfile, number: int,
+                 mix: np.ndarray):
         super().__init__(model)
         self.profile = profile
         self.name = profile.name
@@ -82,7 +84,7 @@ class Investor(mesa.Agent):
         self.home = model.index(profile.home) if profile.home in model.world.iso3 else None
         self.budget_bn = model.params[profile.budget_parameter]
         self.programmes: list[Programme] = []
-        self.mix = np.asarray(profile.sector_mix, dtype=float)
+        self.mix = mix  # host × sector, rows sum to one
 
     def allocate(self) -> np.ndarray:
         """Spend this year's budgets; return investment in USD by host × sector (n × sectors).
@@ -102,7 +104,7 @@ class Investor(mesa.Agent):
                                                    temperature)
             hosts = investment.draw_projects(prob, prog.budget_bn, size,
                                              model.project_uniform(self.number, k))
-            out += investment.sector_split(hosts, self.mix * prog.sectors)
+            out += investment.sector_split(hosts, self.mix * prog.sectors[None, :])
         if self.home is not None:
             out *= (1.0 - model.screening[:, self.home])[:, None]
         return out

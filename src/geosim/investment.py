@@ -34,7 +34,12 @@ MAX_PROJECTS = 100_000
 
 @dataclass(frozen=True)
 class InvestorProfile:
-    """Who an investor is: home economy, budget parameter, data stock and sector mix."""
+    """Who an investor is: home economy, budget parameter, data stock and sector mix.
+
+    ``recorded_mix``: its money goes to each host's sectors as its recorded projects there did
+    (`geosim.data.finance`: AidData's project records, shrunk toward the region's mix), and
+    ``sector_mix`` is not used; otherwise every host gets ``sector_mix``.
+    """
 
     name: str
     home: str
@@ -44,9 +49,12 @@ class InvestorProfile:
     sector_mix: tuple[float, ...]  # in the order of SECTORS
     mix_source: str
     sanction_risk: float  # weight of sanctions risk in its host scores (1 = full)
+    recorded_mix: bool = False
 
 
 # Sector mixes are approximate portfolio compositions; they matter only through the channels above.
+# Chinese policy banks place their money by their recorded projects (AidData, per host); Chinese
+# state firms keep a fixed mix: the AEI CGIT rows shipped carry no sector.
 INVESTOR_PROFILES = (
     InvestorProfile("us_public", "USA", "us_public_bn", "USA", "official_finance",
                     (0.30, 0.15, 0.15, 0.10, 0.10, 0.20),
@@ -57,8 +65,10 @@ INVESTOR_PROFILES = (
                     1.0),
     InvestorProfile("china_policy_banks", "CHN", "china_lending_bn", "CHN", "official_finance",
                     (0.05, 0.02, 0.25, 0.60, 0.03, 0.05),
-                    "IAD/BU China-Latin America Finance Database: energy ≈ 2/3, infrastructure "
-                    "≈ 1/5 of lending (approximate)", 0.0),
+                    "per host from AidData's geocoded project records 2000-2014 up to the base "
+                    "year, shrunk toward the region's mix (geosim.data.finance); the fixed mix "
+                    "(IAD/BU China-Latin America Finance Database: energy ≈ 2/3, infrastructure "
+                    "≈ 1/5 of lending, approximate) is not used", 0.0, recorded_mix=True),
     InvestorProfile("china_state_firms", "CHN", "china_fdi_bn", "CHN", "fdi",
                     (0.20, 0.10, 0.15, 0.40, 0.10, 0.05),
                     "Monitor OFDI China-LAC (RED ALC-China): raw materials and energy lead "
@@ -121,8 +131,15 @@ def draw_projects(prob: np.ndarray, budget_bn: float, size_bn: float, u: float) 
 
 
 def sector_split(host_usd: np.ndarray, mix: np.ndarray) -> np.ndarray:
-    """Host × sector investment from host totals and a sector mix (normalised to one)."""
-    return np.outer(host_usd, mix / mix.sum())
+    """Host × sector investment from host totals and a sector mix, normalised to one: one mix
+    for every host (shape: sectors) or one per host (hosts × sectors)."""
+    mix = np.asarray(mix, dtype=float)
+    if mix.ndim == 1:
+        return np.outer(host_usd, mix / mix.sum())
+    total = mix.sum(axis=1, keepdims=True)
+    if np.any((total[:, 0] <= 0) & (host_usd > 0)):
+        raise ValueError("a host receives investment but its sector mix is zero in every sector")
+    return host_usd[:, None] * mix / np.where(total > 0, total, 1.0)
 
 
 def productivity_factor(extra_productive: np.ndarray, gdp: np.ndarray, kappa: float

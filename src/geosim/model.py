@@ -115,12 +115,13 @@ class GeoModel(mesa.Model):
         self._last_sectoral: trade.SectorEquilibrium | None = None
 
         self.countries = [Country(self, i, iso, 0.0) for i, iso in enumerate(w.iso3)]
-        self.investors = {p.name: Investor(self, p, k) for k, p in enumerate(INVESTOR_PROFILES)}
+        self._template = template_for(w, self.start, self.end)
+        self.investors = {p.name: Investor(self, p, k, self._template.sector_mix[k])
+                          for k, p in enumerate(INVESTOR_PROFILES)}
         self._sources = {}  # source economy index -> its investors' positions
         for k, inv in enumerate(self.investors.values()):
             if inv.home is not None:
                 self._sources.setdefault(inv.home, []).append(k)
-        self._template = template_for(w, self.start, self.end)
         self.stock = self._template.stock.copy()
         self.blocs: dict[str, TradeBloc] = {}
         self._scheduled_entries: dict[int, list[tuple[str, str]]] = {}

@@ -12,7 +12,7 @@ import weakref
 import numpy as np
 
 from geosim import investment, metrics
-from geosim.data import World
+from geosim.data import World, finance
 from geosim.investment import FRAGILE, INVESTOR_PROFILES, SANCTIONED
 from geosim.policies import SECTORS, trade_agreements
 
@@ -26,6 +26,22 @@ def leader(world: World, members: list[str]) -> str:
     return max(known, key=lambda c: world.gdp[world.index(c)]) if known else ""
 
 
+def sector_mixes(world: World) -> np.ndarray:
+    """Each investor's sector mix in each host (investor × host × sector, rows sum to one): the
+    profile's fixed mix, or for an investor with ``recorded_mix`` its recorded projects' mix in
+    the host shrunk toward the region's, from records dated up to the world's base year
+    (`geosim.data.finance.host_mixes`; a world before the first record keeps the profile's)."""
+    n = len(world.iso3)
+    out = np.zeros((len(INVESTOR_PROFILES), n, len(SECTORS)))
+    recorded = finance.classified_usd(world.base_year) > 0
+    for k, prof in enumerate(INVESTOR_PROFILES):
+        if prof.recorded_mix and recorded:
+            out[k] = finance.host_mixes(world.iso3, world.base_year, SECTORS)
+        else:
+            out[k] = np.asarray(prof.sector_mix) / sum(prof.sector_mix)
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class WorldTemplate:
     """What every model of one world and horizon starts from, derived once (read-only: models
@@ -35,6 +51,7 @@ class WorldTemplate:
     scheduled: dict[int, tuple[tuple[str, str], ...]]  # year -> (iso3, bloc) entering then
     agreed: np.ndarray  # pairs sharing an agreement in the base year
     stock: np.ndarray  # base-year stocks, investor × host × sector
+    sector_mix: np.ndarray  # each investor's mix per host, investor × host × sector (rows sum 1)
     risk: np.ndarray  # political risk of each host for each investor
     growth_score: np.ndarray  # winsorised z-score of baseline growth over the region
     access_weights: np.ndarray  # base-year export shares by destination (no home market)
@@ -60,7 +77,8 @@ def template_for(world: World, start: int, end: int) -> WorldTemplate:
 def build_template(w: World, start: int, end: int) -> WorldTemplate:
     """Blocs from the world's memberships (only agreements with tariff preferences count, see
     `policies.trade_agreements`; entries after ``start`` are scheduled up to ``end``), base-year
-    stocks split by each investor's sector mix, and the base-year arrays the yearly work uses."""
+    stocks split by each investor's sector mix in each host (`sector_mixes`), and the base-year
+    arrays the yearly work uses."""
     n = len(w.iso3)
     blocs, scheduled = [], {}
     m = trade_agreements(w.memberships, w.base_year)
@@ -83,13 +101,14 @@ def build_template(w: World, start: int, end: int) -> WorldTemplate:
     for _, _, members, _, _ in blocs:
         idx = [w.index(c) for c in members]
         agreed[np.ix_(idx, idx)] = True
+    mix = sector_mixes(w)
     stock = np.zeros((len(INVESTOR_PROFILES), n, len(SECTORS)))
     inv = w.investment
     for k, prof in enumerate(INVESTOR_PROFILES):
         rows = inv[(inv["source"] == prof.stock_source) & (inv["kind"] == prof.stock_kind)]
         for host, value in rows.groupby("host")["value_usd"].sum().items():
             if host in w.iso3:
-                stock[k, w.index(host)] = value * np.asarray(prof.sector_mix)
+                stock[k, w.index(host)] = value * mix[k, w.index(host)]
     risk = np.zeros((len(INVESTOR_PROFILES), n))
     for k, prof in enumerate(INVESTOR_PROFILES):
         risk[k, [w.index(c) for c in SANCTIONED if c in w.iso3]] = prof.sanction_risk
@@ -98,12 +117,12 @@ def build_template(w: World, start: int, end: int) -> WorldTemplate:
     by_home: dict[str, list[int]] = {}
     for k, prof in enumerate(INVESTOR_PROFILES):
         by_home.setdefault(prof.home, []).append(k)
-    arrays = (agreed, stock, risk)
+    arrays = (agreed, stock, mix, risk)
     for a in arrays:
         a.setflags(write=False)
     return WorldTemplate(
         blocs=tuple(blocs), scheduled={y: tuple(v) for y, v in scheduled.items()},
-        agreed=agreed, stock=stock, risk=risk,
+        agreed=agreed, stock=stock, sector_mix=mix, risk=risk,
         growth_score=investment.zscore(w.growth, w.is_lac),
         access_weights=base / base.sum(axis=1, keepdims=True),
         absorption=w.flows.sum(axis=0), total_flows=w.flows.sum(),
