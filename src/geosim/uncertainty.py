@@ -51,6 +51,11 @@ NOT_DRAWN = {
                       "quantity: compare the two with --param engine_sectors=0 and =1",
     "sector_elasticities": "a choice among published specifications, used only by the sector "
                            "engine: run the alternatives with --param",
+    "commodity_prices": "a choice of driver (observed commodity prices on or off), used only by "
+                        "the sector engine: compare with --param commodity_prices=0",
+    "commodity_demand_elasticity": "used only by the sector engine, which the default one-sector "
+                                   "sweeps do not run (a drawn input without effect would only "
+                                   "add noise to the attribution): vary it with --param",
 }
 SALTELLI_MIN_BASE = 64  # base samples below which Saltelli's estimates are too noisy to report
 RBD_HARMONICS = 10  # SALib's default M
