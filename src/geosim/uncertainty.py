@@ -6,8 +6,8 @@ Distributions (`distributions`): a parameter with a standard error (`Parameter.s
 is an estimate) is Normal(default, se) truncated to its hard limits (σ > 1, non-negative
 elasticities, ...); every other uncertain parameter is uniform over its documented range
 [low, high]. Not drawn (`NOT_DRAWN`): the investors' yearly budgets, which scenarios set and
-change, the choice of engine and of published elasticities, and any parameter the caller fixes
-(`--param`).
+change, the choice of engine and of published elasticities, the sector engine's commodity-price
+driver and its elasticity, and any parameter the caller fixes (`--param`).
 
 Design (`design`): N draws on a scrambled Latin hypercube (`scipy.stats.qmc`), each draw with
 its own seed from the root `SeedSequence` (`experiments.samplers.run_seed`), so the effect's
