@@ -143,6 +143,7 @@ class SectorEngine:
         if key not in self._shifts:
             p_hat = drivers.commodity_prices(self.sectors, base_year, year)
             self._shifts[key] = spending_shift(p_hat, eps)
+            self._shifts[key].setflags(write=False)  # shared by every model of the world
         return self._shifts[key]
 
     def priced(self, delta: np.ndarray | None) -> trade.Economy:
