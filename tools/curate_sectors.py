@@ -97,9 +97,14 @@ def fuel_shares() -> pd.DataFrame:
 
 
 def prices() -> pd.DataFrame:
+    """The three nominal sector indices, then the MUV deflator (the Pink Sheet's manufactures
+    unit value index, 2010 = 100, which the source lists under basis real_2010usd: it is the
+    deflator its real series divide by)."""
     p = pd.read_csv(SHARED / "prices/pinksheet_annual_1960_2024.csv")
     keep = ["Energy", "Agriculture", "Metals  & Minerals"]
-    p = p[p.series.isin(keep) & (p.basis == "nominal") & (p.year >= 1999)]
+    nominal = p[p.series.isin(keep) & (p.basis == "nominal") & (p.year >= 1999)]
+    muv = p[(p.series == "MUV Index") & (p.year >= 1999)]
+    p = pd.concat([nominal, muv])
     return pd.DataFrame({"year": p.year, "index": p.series, "value": p.value.round(4)})
 
 

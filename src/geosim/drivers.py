@@ -1,16 +1,18 @@
 """What moves a simulated world besides policies and agents: observed output paths (`gdp_path`
-events: World Bank GDP in current USD) and the China × Latin America trade-cost trend estimated
-on 2000-2012 (`geosim.estimation`), continued from 2012 by one rule. Pure numpy; `GeoModel`
-asks for this year's values.
+events: World Bank GDP in current USD), the China × Latin America trade-cost trend estimated
+on 2000-2012 (`geosim.estimation`), continued from 2012 by one rule, and world commodity prices
+(World Bank Pink Sheet, real), observed to their last year and held there after. Pure numpy;
+`GeoModel` asks for this year's values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
 from geosim.data import World, observed_gdp
+from geosim.data.sectors import real_prices
 from geosim.estimation import LAST_YEAR as TREND_WINDOW_END
 from geosim.trade import Equilibrium
 
@@ -43,6 +45,36 @@ def trend_factor(world: World, china: int, params: Mapping[str, float], base_yea
         factor[china, world.is_lac] = change
         factor[world.is_lac, china] = change
     return factor
+
+
+def commodity_prices(sectors: Sequence[str], base_year: int, year: int) -> np.ndarray:
+    """Real world commodity price relatives p̂_j = p_j(year) / p_j(base_year) per sector (in
+    the order of ``sectors``): the Pink Sheet index of the sector deflated by MUV
+    (`geosim.data.sectors.real_prices`: agriculture & food, energy, metals & minerals; 1 for the
+    sectors without a commodity index).
+
+    Observed through the data's last year (2024); after it the **projection assumption** is that
+    real prices stay at their last observed level (p̂ of a later year = p̂ of the last year).
+    The same rule serves the back-test (base 2012, all years observed) and projections (base
+    2023: 2024 observed, then held).
+
+    Raises:
+        ValueError: a year or base year before the first observation, or a sector unknown to
+            the price table.
+    """
+    table = real_prices()
+    first, last = int(table.index.min()), int(table.index.max())
+    for label, y in (("base year", base_year), ("year", year)):
+        if y < first:
+            raise ValueError(f"commodity prices: {label} {y} is before the first observed "
+                             f"year {first}")
+    unknown = [s for s in sectors if s not in table.columns]
+    if unknown:
+        raise ValueError(f"commodity prices: unknown sector(s) {', '.join(unknown)}; "
+                         f"known: {', '.join(table.columns)}")
+    now = table.loc[min(year, last), list(sectors)].to_numpy(float)
+    then = table.loc[min(base_year, last), list(sectors)].to_numpy(float)
+    return now / then
 
 
 class OutputPaths:

@@ -16,6 +16,13 @@ Owns the mapping from the model's one-sector levers to sectors (pure numpy, no M
   model's κ · extra / GDP put where the money went (VA_sector at least `SECTOR_FLOOR` of the
   host's).
 
+- world commodity prices (`drivers.commodity_prices`, real Pink Sheet indices) shift spending:
+  every buyer's expenditure share on sector j scales by δ̂_j = p̂_j^(1−ε) (ε the short-run price
+  elasticity of commodity demand, `commodity_demand_elasticity`), final-demand shares α
+  renormalised and input coefficients G scaled the same way with the value-added share β taking
+  up the difference (`spending_shift`, `priced_economy`): with inelastic demand (ε < 1) a price
+  rise raises what the world spends on the commodity, and so the exporters' sales.
+
 `GeoModel` keeps one `SectorEngine` per world; `engine_sectors = 0` runs the one-sector engine on
 the same world (the model before the sector worlds), for comparison.
 """
@@ -23,10 +30,11 @@ the same world (the model before the sector worlds), for comparison.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping
 
 import numpy as np
 
-from geosim import investment, trade
+from geosim import drivers, investment, trade
 from geosim.data import World
 from geosim.data import sectors as sector_data
 from geosim.policies import SECTORS
@@ -60,6 +68,51 @@ INVESTMENT_TO_TRADE = {
 }
 
 
+#: The smallest value-added share a price shift leaves a sector (assumption): β′ ≥ min(β, this),
+#: so a large rise in an input's price cannot make value added vanish.
+VALUE_ADDED_FLOOR = 0.05
+#: Priced economies kept per engine (one per distinct δ̂: the back-test's years, then the held
+#: prices of every projection year after the last observation).
+PRICED_CACHE_SIZE = 64
+
+
+def spending_shift(p_hat: np.ndarray, elasticity: float) -> np.ndarray:
+    """δ̂_j = p̂_j^(1−ε): the factor on every buyer's expenditure share on sector j when its world
+    price moves by p̂_j and demand has price elasticity ε (a quantity falls by ε per cent per
+    per cent of price, so spending moves by 1 − ε of it)."""
+    p_hat = np.asarray(p_hat, dtype=float)
+    if not np.all(np.isfinite(p_hat) & (p_hat > 0)):
+        raise ValueError(f"commodity price relatives must be positive and finite, got {p_hat}")
+    return p_hat ** (1.0 - elasticity)
+
+
+def priced_economy(economy: trade.Economy, delta: np.ndarray) -> trade.Economy:
+    """The economy with spending shifted by δ̂ per sector: final-demand shares α′_nj ∝ α_nj δ̂_j
+    (rows renormalised to 1), input coefficients G′_nkj = G_nkj δ̂_k and value-added shares
+    β′_nj = 1 − Σ_k G′_nkj, so each sector's cost shares still sum to one; where that would leave
+    β′ below min(β, `VALUE_ADDED_FLOOR`), β′ is that floor and the column's G′ is scaled down to
+    1 − β′. δ̂ = 1 everywhere returns ``economy`` itself (no price move, no change at all)."""
+    delta = np.asarray(delta, dtype=float)
+    n, j = economy.shape
+    if delta.shape != (j,):
+        raise ValueError(f"spending shift must have one value per sector ({j}), got "
+                         f"shape {delta.shape}")
+    if np.all(delta == 1.0):
+        return economy
+    alpha = economy.final_share * delta[None, :]
+    alpha = alpha / alpha.sum(axis=1, keepdims=True)
+    io = economy.io * delta[None, :, None]  # G[n, k, j]: input k's price moves its share
+    inputs = io.sum(axis=1)  # [n, j]
+    floor = np.minimum(economy.va_share, VALUE_ADDED_FLOOR)
+    over = inputs > 1.0 - floor
+    if np.any(over):
+        scale = np.where(over, (1.0 - floor) / np.where(over, inputs, 1.0), 1.0)
+        io = io * scale[:, None, :]
+        inputs = io.sum(axis=1)
+    beta = np.where(over, floor, 1.0 - inputs)
+    return economy.replace(final_share=alpha, io=io, va_share=beta)
+
+
 class SectorEngine:
     """A world's Caliendo–Parro economy (built once) and the yearly solve on it."""
 
@@ -76,6 +129,34 @@ class SectorEngine:
         base = self.economy
         self.value_added = base.va_share * base.output  # [n, j], USD
         self._investment_map = self._map_investment()
+        self._priced: dict[bytes, trade.Economy] = {}
+        self._shifts: dict[tuple[int, int, float], np.ndarray] = {}
+
+    def demand_shift(self, base_year: int, year: int,
+                     params: Mapping[str, float]) -> np.ndarray | None:
+        """This year's spending shift δ̂ from world commodity prices relative to the base year
+        (`drivers.commodity_prices`, `spending_shift`), or None with `commodity_prices` = 0."""
+        if not params["commodity_prices"]:
+            return None
+        eps = params["commodity_demand_elasticity"]
+        key = (base_year, year, eps)
+        if key not in self._shifts:
+            p_hat = drivers.commodity_prices(self.sectors, base_year, year)
+            self._shifts[key] = spending_shift(p_hat, eps)
+            self._shifts[key].setflags(write=False)  # shared by every model of the world
+        return self._shifts[key]
+
+    def priced(self, delta: np.ndarray | None) -> trade.Economy:
+        """The economy under the spending shift δ̂ (`priced_economy`), built once per distinct
+        δ̂; the base economy itself for None or δ̂ = 1."""
+        if delta is None:
+            return self.economy
+        key = np.asarray(delta, dtype=float).tobytes()
+        if key not in self._priced:
+            if len(self._priced) >= PRICED_CACHE_SIZE:
+                self._priced.pop(next(iter(self._priced)))
+            self._priced[key] = priced_economy(self.economy, delta)
+        return self._priced[key]
 
     def _map_investment(self) -> np.ndarray:
         """[n, investment sector, trade sector]: how a host's extra stock in an investment
@@ -135,11 +216,13 @@ class SectorEngine:
 
     def solve(self, shock: trade.Shock, *, reference: int | None,
               initial_price: np.ndarray | None,
-              last: trade.SectorEquilibrium | None = None) -> tuple[trade.Equilibrium,
-                                                                    trade.SectorEquilibrium]:
-        """Solve the year (from ``last``, e.g. last year's solution, where given); return the
-        economy-level view and the sector solution."""
-        sectoral = trade.solve_sectors(self.economy, shock, reference=reference,
+              last: trade.SectorEquilibrium | None = None,
+              delta: np.ndarray | None = None) -> tuple[trade.Equilibrium,
+                                                         trade.SectorEquilibrium]:
+        """Solve the year (from ``last``, e.g. last year's solution, where given) on the economy
+        with spending shifted by ``delta`` (`spending_shift` of this year's commodity prices;
+        None: no shift); return the economy-level view and the sector solution."""
+        sectoral = trade.solve_sectors(self.priced(delta), shock, reference=reference,
                                        initial_wage=initial_price, start=last)
         return trade.aggregate(sectoral), sectoral
 

@@ -568,9 +568,9 @@ class GeoModel(mesa.Model):
                                reference=self.usa, initial_price=start)
         shock = self._engine.shock(cost, self.tariff, self.params["sigma"], endowment,
                                    self._productivity(), self.agreements.sector_extra)
-        eq, self._last_sectoral = self._engine.solve(shock, reference=self.usa,
-                                                     initial_price=start,
-                                                     last=self._last_sectoral)
+        eq, self._last_sectoral = self._engine.solve(
+            shock, reference=self.usa, initial_price=start, last=self._last_sectoral,
+            delta=self._engine.demand_shift(self.start, self.year, self.params))
         return eq
 
     def _price_guess(self) -> np.ndarray:

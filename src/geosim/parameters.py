@@ -151,6 +151,20 @@ _TABLE = [
               "tariffwar (docs/model.md, Sectors); trade-weighted to geosim's 7 sectors",
               "which published trade elasticities θ per sector the sector engine uses",
               integer=True),
+    Parameter("commodity_prices", 1, 0, 1, "switch",
+              "World Bank Commodity Price Data (Pink Sheet, May 2025): agriculture, energy and "
+              "metals & minerals indices deflated by MUV, observed to 2024 and held at the "
+              "2024 level after (the projection assumption); 1 (default) on, 0 off; used by "
+              "the sector engine only (docs/model.md, The model on sectors)",
+              "whether observed world commodity prices shift spending between sectors",
+              integer=True),
+    Parameter("commodity_demand_elasticity", 0.2, 0.1, 0.5, "-",
+              "assumption, range 0.1-0.5, guided by meta-analyses of short-run price "
+              "elasticities of energy demand, ≈ 0.1-0.25 (Labandeira, Labeaga & Lopez-Otero "
+              "2017, Energy Policy 102; Uria-Martinez et al. 2018, ORNL/TM-2018/1070, world "
+              "crude oil; approximate, verify); metals and food taken to be of the same order",
+              "short-run price elasticity ε of world demand for commodities: spending shares "
+              "on a sector scale by p̂^(1-ε) when its real world price moves by p̂"),
 ]
 
 PARAMETERS: dict[str, Parameter] = {p.name: p for p in _TABLE}
@@ -202,6 +216,12 @@ def _check_domain(p: Parameter, value: float) -> None:
         raise ParameterError(f"parameter '{p.name}' must be > 0, got {value:g}")
     if p.name == "trend_fade" and not 0.0 <= value <= 1.0:
         raise ParameterError(f"parameter 'trend_fade' must be in [0, 1], got {value:g}")
+    if p.name == "commodity_prices" and value not in (0.0, 1.0):
+        raise ParameterError(f"parameter 'commodity_prices' must be 0 (off) or 1 (on), "
+                             f"got {value:g}")
+    if p.name == "commodity_demand_elasticity" and not 0.0 <= value <= 1.0:
+        raise ParameterError("parameter 'commodity_demand_elasticity' must be in [0, 1] "
+                             f"(1: spending shares ignore prices), got {value:g}")
     if p.name == "delta" and value >= 1:
         raise ParameterError(f"parameter 'delta' must be < 1, got {value:g}")
     if p.integer and value != int(value):
@@ -216,7 +236,7 @@ def hard_limits(name: str) -> tuple[float, float]:
         low = 1.0
     if name in _NON_NEGATIVE or name in ("logit_temperature", "project_size_bn", "rta_phase_in"):
         low = 0.0
-    if name == "trend_fade":
+    if name in ("trend_fade", "commodity_prices", "commodity_demand_elasticity"):
         low, high = 0.0, 1.0
     if name == "delta":
         high = 1.0

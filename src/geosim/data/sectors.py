@@ -109,6 +109,27 @@ def price_move(year_from: int, year_to: int, sources: Path = SECTOR_SOURCES) -> 
                      for idx in sector_map(sources).price_index])
 
 
+#: The deflator of the real prices: the Pink Sheet's manufactures unit value index (MUV, 2010 =
+#: 100), the index its own real series divide by.
+MUV_INDEX = "MUV Index"
+PRICE_BASE_YEAR = 2010  # the Pink Sheet indices' base (= 100)
+
+
+@cache
+def real_prices(sources: Path = SECTOR_SOURCES) -> pd.DataFrame:
+    """Real world commodity prices per sector and year (2010 = 1): the sector's Pink Sheet index
+    (`price_move` from 2010) over the MUV deflator's move from 2010; 1 in every year for the
+    sectors without a commodity index (manufactures, services). Rows: the years of the MUV
+    series (1999-2024 in the shipped data); columns: `sectors()`."""
+    muv = _prices(sources)[MUV_INDEX]
+    indexed = (sector_map(sources).price_index != "").to_numpy()
+    rows = {int(year): np.where(indexed, price_move(PRICE_BASE_YEAR, int(year), sources)
+                                / (muv[year] / muv[PRICE_BASE_YEAR]), 1.0)
+            for year in muv.index}
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(sectors(sources)))
+    return table.rename_axis("year")
+
+
 def _normal(v: np.ndarray) -> np.ndarray:
     total = v.sum()
     return v / total if total > 0 else v
