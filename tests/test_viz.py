@@ -373,11 +373,13 @@ def test_session_steps_the_baseline_in_sync_and_the_table_compares_them():
     steeper = session("pivot", sigma=7.0, seed=4)
     assert steeper.baseline.params == steeper.model.params and steeper.model.params["sigma"] == 7
     steeper.step()
-    alone = GeoModel("baseline", parameters={"sigma": 7.0}, seed=4).run(until=2024)
+    alone = GeoModel("baseline", parameters={**app.PAGE_PARAMETERS, "sigma": 7.0},
+                     seed=4).run(until=2024)
     pd.testing.assert_frame_equal(steeper.baseline.country_metrics(), alone.country_metrics())
     table = app.country_table(s.model, s.baseline, "trade", s.first)
     assert len(table) == len(s.model.world.iso3)
-    reference = GeoModel("baseline", seed=0).run(until=2029).country_metrics()
+    reference = GeoModel("baseline", parameters=app.PAGE_PARAMETERS,
+                         seed=0).run(until=2029).country_metrics()
     now = s.model.country_metrics()
     row = table.set_index("iso3").loc["URY"]
     assert row["china_vs_baseline_pp"] == pytest.approx(
