@@ -635,11 +635,15 @@ def Dashboard(s: Session, tick: int, country: str, set_country, measure: solara.
     with solara.Row(gap="8px", style={"flex-wrap": "nowrap", "align-items": "flex-start"}):
         solara.Image(png, width="560px", classes=["geosim-map"])
         with solara.Column(gap="2px"):
-            solara.Select("Sector in the map and table", values=list(s.choices), value=label,
-                          on_value=sector.set, classes=["geosim-sector"])
-            solara.Select("Country in the charts (or click a table row)",
-                          values=sorted(names.values()), value=names[country],
-                          on_value=lambda n: set_country({v: k for k, v in names.items()}[n]))
+            # the two pickers on one line, as wide as the charts: the map keeps its place
+            with solara.Row(gap="10px", style={"flex-wrap": "nowrap", "width": "440px"}):
+                half = {"flex": "1 1 0", "min-width": "0"}
+                solara.Select("Sector in the map and table", values=list(s.choices),
+                              value=label, on_value=sector.set, style=half)
+                solara.Select("Country in the charts (or click a row)",
+                              values=sorted(names.values()), value=names[country],
+                              on_value=lambda n: set_country({v: k for k, v in names.items()}[n]),
+                              style=half)
             solara.HTML(tag="div", unsafe_innerHTML=one)
             solara.HTML(tag="div", unsafe_innerHTML=region)
     with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "flex-start"}):
