@@ -373,11 +373,13 @@ def test_session_steps_the_baseline_in_sync_and_the_table_compares_them():
     steeper = session("pivot", sigma=7.0, seed=4)
     assert steeper.baseline.params == steeper.model.params and steeper.model.params["sigma"] == 7
     steeper.step()
-    alone = GeoModel("baseline", parameters={"sigma": 7.0}, seed=4).run(until=2024)
+    alone = GeoModel("baseline", parameters={**app.PAGE_PARAMETERS, "sigma": 7.0},
+                     seed=4).run(until=2024)
     pd.testing.assert_frame_equal(steeper.baseline.country_metrics(), alone.country_metrics())
     table = app.country_table(s.model, s.baseline, "trade", s.first)
     assert len(table) == len(s.model.world.iso3)
-    reference = GeoModel("baseline", seed=0).run(until=2029).country_metrics()
+    reference = GeoModel("baseline", parameters=app.PAGE_PARAMETERS,
+                         seed=0).run(until=2029).country_metrics()
     now = s.model.country_metrics()
     row = table.set_index("iso3").loc["URY"]
     assert row["china_vs_baseline_pp"] == pytest.approx(
@@ -540,6 +542,196 @@ def test_two_page_models_do_not_share_state():
     a.step()
     assert (a.year, b.year) == (2024, 2023)
     assert a.flows is not b.flows and a.world is b.world  # the read-only world is shared
+
+
+# -- sectors -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def stepped():
+    """A page session of pivot two years on (the run and its baseline, by sector)."""
+    s = session("pivot")
+    s.step()
+    s.step()
+    return s
+
+
+def test_sector_choices_are_all_trade_then_the_worlds_traded_sectors_by_name(stepped):
+    from geosim.data.sectors import sector_map
+    from geosim.model import GeoModel
+    from geosim.viz.sectors import ALL_SECTORS, sector_choices
+
+    model = stepped.model
+    choices = sector_choices(model)
+    assert list(choices.items())[0] == (ALL_SECTORS, None)
+    names = dict(zip(sector_map().sector, sector_map().name, strict=True))
+    world = model.world
+    foreign = (world.sector_flows * (1 - np.eye(len(world.iso3)))[None]).sum(axis=(1, 2))
+    traded = [code for code, value in zip(world.sectors, foreign, strict=True) if value > 0]
+    assert list(choices.values())[1:] == traded  # in the world's order
+    assert all(choices[names[code]] == code for code in traded)  # readable names
+    assert "SRV" in world.sectors and "SRV" not in traded  # no cross-border services: no map
+    assert len(traded) >= 5 and choices["Energy"] == "ENE"
+    one = GeoModel("baseline", parameters={"engine_sectors": 0})
+    assert sector_choices(one) == {ALL_SECTORS: None}
+    assert stepped.choices == choices
+
+
+def test_sector_shares_are_the_sector_tables_and_the_trade_share_formula(stepped):
+    from geosim.viz.sectors import SHARES, region_china_share, sector_shares
+
+    model = stepped.model
+    iso3 = list(model.world.iso3)
+    pd.testing.assert_frame_equal(sector_shares(model, None),
+                                  model.country_metrics().loc[iso3, list(SHARES)])
+    table = model.sectors_frame()  # what sectors.parquet holds
+    for code in ("AGR", "ENE", "MIN"):
+        shares = sector_shares(model, code)
+        assert list(shares.index) == iso3 and list(shares.columns) == list(SHARES)
+        rows = table[(table["year"] == model.year) & (table["sector"] == code)].set_index("iso3")
+        economies = rows.loc[iso3]
+        for column in ("china_export_share", "china_import_share", "us_export_share",
+                       "us_import_share"):
+            assert np.allclose(shares[column], economies[column], rtol=1e-12, atol=0), column
+        for who in ("china", "us"):  # trade = exports and imports weighted by their size
+            part = (economies[f"{who}_export_share"] * economies["exports"]
+                    + economies[f"{who}_import_share"] * economies["imports"])
+            expected = np.where(economies["exports"] + economies["imports"] > 0,
+                                part / (economies["exports"] + economies["imports"]), 0.0)
+            assert np.allclose(shares[f"{who}_trade_share"], expected, rtol=1e-10, atol=1e-15)
+        region = rows.loc["LAC"]
+        assert region_china_share(model, code) == pytest.approx(
+            (region["china_export_share"] * region["exports"]
+             + region["china_import_share"] * region["imports"])
+            / (region["exports"] + region["imports"]), rel=1e-10)
+    assert region_china_share(model, None) == model.region_frame()["china_trade_share"].iloc[-1]
+    # the sectors add up to the world the all-trade view shows
+    assert np.allclose(model.sector_flows().sum(axis=0), model.flows, rtol=1e-9)
+    assert sector_shares(model, "ENE").loc["ECU", "china_export_share"] != pytest.approx(
+        sector_shares(model, None).loc["ECU", "china_export_share"], abs=0.01)
+
+
+def test_an_unknown_sector_or_a_one_sector_run_is_a_clear_error(stepped):
+    from geosim.model import GeoModel
+    from geosim.viz import app
+    from geosim.viz.sectors import sector_shares
+
+    with pytest.raises(ValueError, match=r"unknown sector 'OIL': the world's sectors are AGR, "):
+        sector_shares(stepped.model, "OIL")
+    one = GeoModel("baseline", parameters={"engine_sectors": 0})
+    with pytest.raises(ValueError, match=r"one sector \(engine_sectors = 0\)"):
+        sector_shares(one, "ENE")
+    with pytest.raises(ValueError, match="unknown sector 'SRV'"):
+        stepped.renderer_for("SRV")  # in the world, but not offered: not traded
+    with pytest.raises(ValueError, match="first year's shares of 'ENE'"):
+        app.country_table(stepped.model, stepped.baseline, sector="ENE")
+
+
+def test_the_page_runs_by_sector_unless_its_scenario_says_otherwise(tmp_path):
+    from geosim.scenario import scenario_dir
+    from geosim.viz import app
+
+    assert app.ClassroomModel("pivot").params["engine_sectors"] == 1
+    text = (scenario_dir() / "baseline.yaml").read_text()
+    one = tmp_path / "one_sector.yaml"
+    one.write_text(text + "\nparameters:\n  engine_sectors: 0\n")
+    s = app.Session.start({"scenario_name": str(one)})
+    assert s.model.params["engine_sectors"] == 0 and list(s.choices) == ["All sectors"]
+
+
+def test_the_table_and_the_map_show_the_chosen_sectors_shares(stepped):
+    from geosim.viz import app
+    from geosim.viz.sectors import sector_shares
+
+    s = stepped
+    k = s.model.world.sectors.index("ENE")
+    table = app.country_table(s.model, s.baseline, "export", s.first_shares["ENE"], "ENE")
+    row = table.set_index("iso3").loc["ECU"]
+    now, base = sector_shares(s.model, "ENE"), sector_shares(s.baseline, "ENE")
+    start = s.first_shares["ENE"]
+    assert row["china_export_pct"] == pytest.approx(100 * now.loc["ECU", "china_export_share"])
+    assert row["us_import_pct"] == pytest.approx(100 * now.loc["ECU", "us_import_share"])
+    assert row["china_change_pp"] == pytest.approx(
+        100 * (now.loc["ECU", "china_export_share"] - start.loc["ECU", "china_export_share"]))
+    assert row["us_vs_baseline_pp"] == pytest.approx(
+        100 * (now.loc["ECU", "us_export_share"] - base.loc["ECU", "us_export_share"]))
+    everything = app.country_table(s.model, s.baseline, "export", s.first)
+    pd.testing.assert_frame_equal(everything, app.country_table(
+        s.model, s.baseline, "export", s.first_shares[None], None))  # "All sectors" as before
+    assert not np.allclose(table["china_export_pct"], everything["china_export_pct"])
+    data = app.map_data(s.model, "ENE")
+    assert np.array_equal(data.flows, s.model.sector_flows()[k])
+    assert np.allclose(data.china_share, now["china_trade_share"])
+    assert np.array_equal(data.gdp, app.map_data(s.model).gdp)  # sizes stay GDP
+    renderer = s.renderer_for("ENE")
+    assert renderer is s.renderer_for("ENE") and renderer is not s.renderer  # built once
+    assert s.renderer_for(None) is s.renderer
+    label = renderer.figure.axes[1].get_ylabel()
+    assert label.startswith("Sector: Energy\nChina's share") and "2023 share" in label
+    # scaled on the first year, like the all-trade map
+    assert renderer.scale.base_year == 2023 and renderer.scale.sector == "Energy"
+    assert f"{renderer.scale.region_share:.1%}" in label
+    assert renderer.scale.region_share != pytest.approx(s.renderer.scale.region_share, abs=1e-3)
+    assert "Sector" not in s.renderer.figure.axes[1].get_ylabel()
+    assert set(s.first_shares) == set(s.choices.values())
+    png = renderer.png(data, selected="ECU")
+    assert png[:4] == b"\x89PNG" and png != s.renderer.png(app.map_data(s.model), selected="ECU")
+
+
+def test_the_dashboard_renders_the_sector_picker_and_follows_it(stepped):
+    import ipyvuetify as v
+    import ipywidgets
+    import solara
+
+    from geosim.viz import app
+    from geosim.viz.sectors import sector_shares
+
+    s = stepped
+    measure = solara.reactive(next(iter(app.MEASURES)))
+    sector = solara.reactive(app.ALL_SECTORS)
+    box, rc = solara.render(app.Dashboard(s, 0, "ECU", lambda _: None, measure, sector, []),
+                            handle_error=False)
+    try:
+        picker = rc.find(v.Select, label="Sector in the map and table").widget
+        assert picker.items == list(s.choices) and picker.v_model == app.ALL_SECTORS
+        image = rc.find(ipywidgets.Image).widget
+        table = rc.find(v.DataTable).widget
+
+        def ecuador() -> dict:
+            return next(row for row in table.items if row["iso3"] == "ECU")
+
+        def title() -> str:
+            return next(str(w.children[0]) for w in rc.find(v.Html).widgets
+                        if w.children and "Every economy" in str(w.children[0]))
+
+        first_png = image.value
+        assert ecuador()["china_export_pct"] == pytest.approx(
+            100 * s.model.country_metrics().loc["ECU", "china_export_share"], abs=0.005)
+        assert "trade in" not in title()
+        picker.v_model = "Energy"  # what the browser sends on a pick
+        assert sector.value == "Energy"
+        assert image.value != first_png
+        assert ecuador()["china_export_pct"] == pytest.approx(
+            100 * sector_shares(s.model, "ENE").loc["ECU", "china_export_share"], abs=0.005)
+        assert ", trade in Energy" in title()
+        picker.v_model = app.ALL_SECTORS
+        assert image.value == first_png  # back to all trade, drawn the same
+    finally:
+        rc.close()
+
+
+def test_the_page_renders_with_the_sector_picker():
+    import ipyvuetify as v
+    import solara
+
+    from geosim.viz import app
+
+    box, rc = solara.render(app.Page(), handle_error=False)
+    try:
+        picker = rc.find(v.Select, label="Sector in the map and table").widget
+        assert picker.items[0] == app.ALL_SECTORS and "Energy" in picker.items
+    finally:
+        rc.close()
 
 
 # -- the command line ----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """`geosim viz` in a real headless Chromium: offline load, Step, Play/Pause, run to year, levers +
-Reset, the country table and its CSV, charts, the explanation panel, sessions, 1366×768.
+Reset, the country table and its CSV, the sector picker, charts, the explanation panel, sessions,
+1366×768.
 
 One server (`geosim viz --scenario pivot` on a free 127.0.0.1 port) serves the whole module and
 is stopped with Ctrl-C at the end; every test opens its own browser context (its own session).
@@ -291,6 +292,7 @@ def test_at_1366x768_whose_china_share_fell_most_and_download(browser, server):
     from playwright.sync_api import expect
 
     from geosim.model import GeoModel
+    from geosim.viz.app import PAGE_PARAMETERS
 
     page = open_page(browser, server, size=(1366, 768))
     for name in SLIDERS:  # every lever visible without scrolling
@@ -303,8 +305,9 @@ def test_at_1366x768_whose_china_share_fell_most_and_download(browser, server):
     run_to(page, 2035)
     column = header_index(page, "China vs baseline")
     top = sort_by(page, column)[0]
-    # the known answer, from the model itself
-    pivot, baseline = GeoModel("pivot", seed=0), GeoModel("baseline", seed=0)
+    # the known answer, from the model itself (as the page runs it: by sector)
+    pivot = GeoModel("pivot", parameters=PAGE_PARAMETERS, seed=0)
+    baseline = GeoModel("baseline", parameters=PAGE_PARAMETERS, seed=0)
     pivot.run(until=2035)
     baseline.run(until=2035)
     diff = (pivot.country_metrics()["china_trade_share"]
@@ -334,6 +337,48 @@ def test_at_1366x768_whose_china_share_fell_most_and_download(browser, server):
     assert on_screen(page, rule)
     page.get_by_role("button", name="Close").click()
     expect(page.get_by_text("The accession rule.")).to_be_hidden()
+    page.context.close()
+
+
+def test_a_sector_recolours_the_map_and_fills_the_table_with_its_shares(browser, server):
+    """Issue 17: the sector picker switches the map and the table to one sector's trade."""
+    from playwright.sync_api import expect
+
+    from geosim.model import GeoModel
+    from geosim.viz.app import PAGE_PARAMETERS
+    from geosim.viz.sectors import sector_shares
+
+    page = open_page(browser, server)
+    run_to(page, 2026)
+    map_image = page.locator(".geosim-map img, img.geosim-map")
+    title = page.locator(".geosim-table-title")
+    column = header_index(page, "China % exp")
+    ecuador = page.locator(".geosim-table tbody tr", has_text="Ecuador")
+
+    def ecuador_value() -> float:
+        return float(ecuador.inner_text().split("\t")[column])
+
+    model = GeoModel("pivot", parameters=PAGE_PARAMETERS, seed=0)
+    model.run(until=2026)
+    everything = 100 * sector_shares(model, None).loc["ECU", "china_export_share"]
+    energy = 100 * sector_shares(model, "ENE").loc["ECU", "china_export_share"]
+    assert abs(energy - everything) > 1  # the two views differ enough to tell apart
+    assert ecuador_value() == pytest.approx(everything, abs=0.006)
+    all_trade_map = map_image.get_attribute("src")
+    start = time.perf_counter()
+    choose(page, "Sector in the map and table", "Energy")
+    expect(title).to_contain_text("trade in Energy")
+    expect(map_image).not_to_have_attribute("src", all_trade_map, timeout=5000)
+    print(f"pick a sector to its map and table: {time.perf_counter() - start:.2f} s")
+    assert ecuador_value() == pytest.approx(energy, abs=0.006)
+    expect(title).to_contain_text("Every economy in 2026")
+    step(page, 2027)  # the choice stays while the run goes on
+    expect(title).to_contain_text("in 2027, trade in Energy")
+    choose(page, "Sector in the map and table", "All sectors")
+    expect(title).not_to_contain_text("trade in")
+    model.step()
+    assert ecuador_value() == pytest.approx(
+        100 * sector_shares(model, None).loc["ECU", "china_export_share"], abs=0.006)
     page.context.close()
 
 

@@ -143,7 +143,7 @@ class GeoModel(mesa.Model):
         self._set_alignment(initial=True)
         self._stock_by_year = {self.year: self.stock}
         self.records.add(self.year, self.flows, self._nominal_gdp(), self.real_output,
-                         self.real_output, self.stock, self._sector_flows())
+                         self.real_output, self.stock, self.sector_flows())
 
     # -- the year --------------------------------------------------------------------------
 
@@ -183,7 +183,7 @@ class GeoModel(mesa.Model):
         self._set_alignment()
         t3 = time.perf_counter()
         self.records.add(self.year, self.flows, self._nominal_gdp(), eq.real_output,  # 6.
-                         eq.welfare, self.stock, self._sector_flows())
+                         eq.welfare, self.stock, self.sector_flows())
         t4 = time.perf_counter()
         self.timings["engine_s"] += t2 - t1
         self.timings["agents_s"] += (t1 - t0) + (t3 - t2)
@@ -492,8 +492,9 @@ class GeoModel(mesa.Model):
         np.fill_diagonal(self.tariff, 0.0)
 
 
-    def _sector_flows(self) -> np.ndarray | None:
-        """This year's flows by sector (USD of the numeraire), or None with one sector."""
+    def sector_flows(self) -> np.ndarray | None:
+        """This year's flows by sector [sector, exporter, importer] (USD of the numeraire), or
+        None with one sector."""
         if self._engine is None:
             return None
         eq = self.sector_equilibrium

@@ -69,6 +69,8 @@ class MapScale:
             definition (`geosim.metrics.region_metrics`), marked on the colour bar.
         base_gdp: base-year GDP per economy: the order of the margin slots, so boxes keep their
             places from year to year.
+        sector: the sector whose trade the colours and links show ("": all trade), named in
+            the colour bar's label.
     """
 
     gdp_ref: float
@@ -76,14 +78,15 @@ class MapScale:
     region_share: float
     base_gdp: tuple[float, ...] = ()
     base_year: int | None = None
+    sector: str = ""
 
     @classmethod
-    def from_base(cls, data: MapData, region_share: float) -> MapScale:
+    def from_base(cls, data: MapData, region_share: float, sector: str = "") -> MapScale:
         """Scale on the base year: the largest GDP, the largest drawn flow, the region's share."""
         _, values = trade_edges(data.flows, data.is_lac)
         flow_ref = float(values.max()) if values.size else 1.0
         return cls(float(np.max(data.gdp)), flow_ref, float(region_share),
-                   tuple(float(g) for g in data.gdp), int(data.year))
+                   tuple(float(g) for g in data.gdp), int(data.year), sector)
 
 
 def layout(iso3: Sequence[str], lon: np.ndarray, lat: np.ndarray, gdp: np.ndarray) -> np.ndarray:
@@ -227,7 +230,8 @@ def _draw_static(ax: Axes, scale: MapScale, outline: Sequence[np.ndarray],
     colourbar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     colourbar.ax.axhline(scale.region_share, color="#111111", lw=2.5)
     year = scale.base_year if scale.base_year is not None else "base-year"
-    colourbar.set_label(f"China's share of the country's trade (5-point steps)\nblack line: "
+    colourbar.set_label((f"Sector: {scale.sector}\n" if scale.sector else "")
+                        + f"China's share of the country's trade (5-point steps)\nblack line: "
                         f"the region's {year} share, {scale.region_share:.1%} (trade-weighted)",
                         fontsize=7)
     colourbar.ax.tick_params(labelsize=7)

@@ -39,6 +39,14 @@ from geosim.viz.levers import (
     lever_values,
     scenario_levers,
 )
+from geosim.viz.sectors import (
+    ALL_SECTORS,
+    SHARES,
+    region_china_share,
+    sector_choices,
+    sector_shares,
+    sector_trade,
+)
 
 SCENARIO_ENV = "GEOSIM_VIZ_SCENARIO"  # set by `geosim viz --scenario FILE`
 BASELINE = "baseline"
@@ -46,8 +54,10 @@ DEFAULT_SCENARIO = BASELINE
 DEFAULT_COUNTRY = "BRA"
 # Play: seconds per year, by the speed picker's choice.
 SPEEDS = {"1 year per second": 1.0, "2 years per second": 0.5, "1 year per 2 seconds": 2.0}
-SHARES = ("china_export_share", "china_import_share", "china_trade_share", "us_export_share",
-          "us_import_share", "us_trade_share")
+# The page solves the world by sector, so that the map and the table can show a sector; a
+# scenario that sets engine_sectors itself keeps its value. A Step (the run and its baseline)
+# costs a median 22 ms against 5 ms with one sector (pivot, 12 steps, this 2-core machine).
+PAGE_PARAMETERS = {"engine_sectors": 1}
 MEASURES = {"trade (exp. + imp.)": "trade", "exports": "export", "imports": "import"}
 INVESTORS = {  # investor agent -> (label, colour) in the money chart
     "us_public": ("US public", "#0d47a1"), "us_private": ("US private", "#64b5f6"),
@@ -109,7 +119,8 @@ class ClassroomModel(GeoModel):
                              float(values["us_programme_bn"]), float(values["china_lending_bn"]),
                              int(tariff_pp), float(values["sigma"]))
         changed, parameters = apply_levers(scenario, self.levers)
-        super().__init__(changed, parameters=parameters, seed=int(seed))
+        page = {k: v for k, v in PAGE_PARAMETERS.items() if k not in changed.parameters}
+        super().__init__(changed, parameters={**page, **parameters}, seed=int(seed))
         self.seed = int(seed)
         self.lever_parameters = parameters
 
@@ -135,11 +146,13 @@ def baseline_of(model: ClassroomModel) -> GeoModel:
 
 @dataclass
 class Session:
-    """One browser tab's run: the model, its baseline stepped in sync, and the map renderer.
+    """One browser tab's run: the model, its baseline stepped in sync, and the map renderers.
 
     `lock` guards stepping (the Step button and the play thread); `previous` keeps the state
     before the last played step so that Pause can return to the year the page showed (the next
-    one may have been computed, and be on its way, when Pause was pressed).
+    one may have been computed, and be on its way, when Pause was pressed). Built in the run's
+    first year, it keeps that year's shares and map data for every sector choice (`choices`,
+    label -> sector code, None: all trade); `renderer` draws all trade, `renderer_for` a sector.
     """
 
     settings: dict
@@ -149,19 +162,49 @@ class Session:
     lock: threading.Lock = field(default_factory=threading.Lock)
     previous: tuple[ClassroomModel, GeoModel] | None = None
     first: pd.DataFrame | None = None  # the first year's country metrics
+    choices: dict[str, str | None] = field(default_factory=dict)
+    first_shares: dict[str | None, pd.DataFrame] = field(default_factory=dict)
+    renderers: dict[str | None, MapRenderer] = field(default_factory=dict)
+    # the first year's map data and region share (the renderers' scale), by sector
+    _bases: dict[str | None, tuple[MapData, float]] = field(default_factory=dict, init=False,
+                                                            repr=False)
 
     def __post_init__(self) -> None:
         if self.first is None:
             self.first = self.model.country_metrics()
+        self.choices = sector_choices(self.model)
+        self.first_shares = {code: sector_shares(self.model, code)
+                             for code in self.choices.values()}
+        self._bases = {code: (map_data(self.model, code), region_china_share(self.model, code))
+                       for code in self.choices.values()}
+        self.renderers[None] = self.renderer
 
     @classmethod
     def start(cls, settings: dict) -> Session:
         """A new run from the control values (the keyword arguments of `ClassroomModel`)."""
         model = ClassroomModel(**settings)
         base = map_data(model)
-        scale = MapScale.from_base(base, float(model.region_frame()["china_trade_share"].iloc[0]))
+        scale = MapScale.from_base(base, region_china_share(model, None))
         return cls(dict(settings), model, baseline_of(model),
                    MapRenderer(base, scale, subtitle=model.scenario_spec.name))
+
+    def sector_of(self, label: str) -> str | None:
+        """The sector code of a picker label (None: all trade); unknown labels are all trade."""
+        return self.choices.get(label)
+
+    def renderer_for(self, sector: str | None) -> MapRenderer:
+        """The map renderer of `sector` (a code of `choices`; None: all trade), scaled on the
+        run's first year, built on first use."""
+        if sector not in self.renderers:
+            if sector not in self._bases:
+                raise ValueError(f"unknown sector {sector!r}: the page offers "
+                                 f"{', '.join(str(c) for c in self._bases if c)}")
+            base, region = self._bases[sector]
+            name = next(label for label, code in self.choices.items() if code == sector)
+            self.renderers[sector] = MapRenderer(
+                base, MapScale.from_base(base, region, sector=name),
+                subtitle=f"{self.model.scenario_spec.name} · {name}")
+        return self.renderers[sector]
 
     @property
     def done(self) -> bool:
@@ -194,15 +237,17 @@ class Session:
         return True
 
 
-def map_data(model: GeoModel) -> MapData:
-    """The current year's map data, read from the model's public outcomes."""
+def map_data(model: GeoModel, sector: str | None = None) -> MapData:
+    """The current year's map data, read from the model's public outcomes: colours and links
+    are `sector`'s trade (a code; None: all trade), sizes GDP."""
     world = model.world
     metrics = model.country_metrics().loc[list(world.iso3)]
+    shares = sector_shares(model, sector)
     return MapData(year=model.year, iso3=tuple(world.iso3), lon=np.asarray(world.lon),
                    lat=np.asarray(world.lat), is_lac=np.asarray(world.is_lac, dtype=bool),
                    gdp=metrics["gdp"].to_numpy(float),
-                   china_share=metrics["china_trade_share"].to_numpy(float),
-                   flows=np.asarray(model.flows), usmca=usmca_mask(model))
+                   china_share=shares["china_trade_share"].to_numpy(float),
+                   flows=sector_trade(model, sector), usmca=usmca_mask(model))
 
 
 def usmca_mask(model: GeoModel) -> np.ndarray:
@@ -228,18 +273,22 @@ def headline(model: GeoModel, baseline: GeoModel | None = None) -> str:
 
 
 def country_table(model: GeoModel, baseline: GeoModel, measure: str = "trade",
-                  first: pd.DataFrame | None = None) -> pd.DataFrame:
+                  first: pd.DataFrame | None = None, sector: str | None = None) -> pd.DataFrame:
     """Every economy this year: China and US shares of exports and imports (%), and for
     `measure` ("trade", "export" or "import") the change since the first year and the
-    difference from the baseline run at the same year (percentage points).
+    difference from the baseline run at the same year (percentage points); all of the
+    economy's trade, or its trade in `sector` (a code, `sectors.sector_shares`).
 
-    `first` is the first year's `country_metrics()` (read from the run's history if None).
+    `first` is the first year's shares (`sector_shares` of the sector, or `country_metrics()`);
+    for all trade it is read from the run's history if None.
     """
-    now = model.country_metrics()
+    now = sector_shares(model, sector)
     if first is None:
+        if sector is not None:
+            raise ValueError(f"country_table: the first year's shares of {sector!r} are needed")
         frame = model.countries_frame()
         first = frame[frame["year"] == model.start].set_index("iso3")
-    base = baseline.country_metrics()
+    base = sector_shares(baseline, sector)
     names = dict(zip(model.world.iso3, model.world.name, strict=True))
     table = pd.DataFrame({"country": [names[i] for i in now.index], "iso3": now.index})
     for who in ("china", "us"):
@@ -424,6 +473,7 @@ def Page():
     speed = solara.use_reactive(next(iter(SPEEDS)))
     country = solara.use_reactive(DEFAULT_COUNTRY)
     measure = solara.use_reactive(next(iter(MEASURES)))
+    sector = solara.use_reactive(ALL_SECTORS)
     error = solara.use_reactive("")
     s = session.value
     model = s.model
@@ -527,27 +577,32 @@ def Page():
                     solara.Text("Not applied until Reset: " + "; ".join(pending),
                                 classes=["geosim-pending"])
         with solara.Column(gap="6px", classes=["geosim-main"]):
-            Dashboard(s, tick.value, country.value, country.set, measure, pending)
+            Dashboard(s, tick.value, country.value, country.set, measure, sector, pending)
 
 
 @solara.component
 def Dashboard(s: Session, tick: int, country: str, set_country, measure: solara.Reactive,
-              pending: list):
+              sector: solara.Reactive, pending: list):
     """Header, map, charts, table, money, decisions and the explanation panel.
 
     `tick` counts the page's steps: the session is changed in place, so it is what tells the
-    component to draw again.
+    component to draw again. `sector` is the picker's label: the map's colours and links and
+    the table show that sector's trade ("All sectors": all trade).
     """
     model, baseline = s.model, s.baseline
     world = model.world
     names = dict(zip(world.iso3, world.name, strict=True))
     if country not in names:
         country = DEFAULT_COUNTRY
+    label = sector.value if sector.value in s.choices else ALL_SECTORS  # e.g. after a Reset
+    code = s.sector_of(label)
     key = [s, model, model.year, tick]
-    png = solara.use_memo(lambda: s.renderer.png(map_data(model), selected=country),
-                          dependencies=[*key, country])
+    png = solara.use_memo(lambda: s.renderer_for(code).png(map_data(model, code),
+                                                           selected=country),
+                          dependencies=[*key, country, code])
     table = solara.use_memo(lambda: country_table(model, baseline, MEASURES[measure.value],
-                                                  s.first), dependencies=[*key, measure.value])
+                                                  s.first_shares[code], code),
+                            dependencies=[*key, measure.value, code])
     frames = solara.use_memo(lambda: (model.countries_frame(), baseline.countries_frame()),
                              dependencies=key)
     span = (model.start, model.end)
@@ -580,16 +635,23 @@ def Dashboard(s: Session, tick: int, country: str, set_country, measure: solara.
     with solara.Row(gap="8px", style={"flex-wrap": "nowrap", "align-items": "flex-start"}):
         solara.Image(png, width="560px", classes=["geosim-map"])
         with solara.Column(gap="2px"):
-            solara.Select("Country in the charts (or click a table row)",
-                          values=sorted(names.values()), value=names[country],
-                          on_value=lambda n: set_country({v: k for k, v in names.items()}[n]))
+            # the two pickers on one line, as wide as the charts: the map keeps its place
+            with solara.Row(gap="10px", style={"flex-wrap": "nowrap", "width": "440px"}):
+                half = {"flex": "1 1 0", "min-width": "0"}
+                solara.Select("Sector in the map and table", values=list(s.choices),
+                              value=label, on_value=sector.set, style=half)
+                solara.Select("Country in the charts (or click a row)",
+                              values=sorted(names.values()), value=names[country],
+                              on_value=lambda n: set_country({v: k for k, v in names.items()}[n]),
+                              style=half)
             solara.HTML(tag="div", unsafe_innerHTML=one)
             solara.HTML(tag="div", unsafe_innerHTML=region)
     with solara.Row(gap="8px", style={"flex-wrap": "wrap", "align-items": "flex-start"}):
         with solara.Column(gap="2px", style={"flex": "1 1 560px", "min-width": "0"}):
             with solara.Row(gap="8px", style={"align-items": "center"}):
-                solara.Text(f"Every economy in {model.year} (click a header to sort, a row to "
-                            "chart it). Changes are in",
+                trade = "" if code is None else f", trade in {label}"
+                solara.Text(f"Every economy in {model.year}{trade} (click a header to sort, a "
+                            "row to chart it). Changes are in",
                             classes=["geosim-table-title"], style={"font-size": "13px"})
                 solara.Select("", values=list(MEASURES), value=measure,
                               style={"max-width": "170px"})

@@ -15,7 +15,9 @@ INFO = f"""
 the 33 countries of Latin America and the Caribbean, the United States, Canada, China, the EU,
 Japan, Korea, India and the rest of the world. Each year a general-equilibrium *gravity* trade
 model works out who buys from whom, given tariffs, trade agreements, transport costs and the
-investment ties between countries. Investors (US public and private, Chinese policy banks and
+investment ties between countries, sector by sector (agriculture and food, energy, metals and
+ores, machinery and electronics, vehicles, other manufactures, services), with the inputs each
+sector buys from the others. Investors (US public and private, Chinese policy banks and
 state firms, EU private firms) choose where to put their money; countries drift politically
 towards the partners they trade and invest with; trade blocs decide on new members.
 
@@ -47,8 +49,10 @@ run" under the header reads them back from the scenario the run has.
 - *US-China tariff, ±pp*: in 2025 the US changes its tariff on Chinese goods by this much,
   and China answers in kind, on top of the scenario's own tariffs (*tariff_escalation* already
   sets 60 % both ways in 2025; its slider still starts at 0).
-- *Trade elasticity σ*: how strongly trade reacts to costs (default {_default("sigma")};
-  higher: trade moves more).
+- *Trade elasticity σ*: the one-sector trade elasticity (default {_default("sigma")}), in
+  which the model's estimated trade-cost changes (agreements, trends, investment ties) are
+  stated. By sector, tariffs act through each sector's own published elasticity, and a higher
+  σ does not always make trade move more: compare with a run at its default.
 - *Seed*: the random draws of investors' choices; the same settings and seed give the same run.
 
 **The map.** Circles are Latin American and Caribbean countries at their capitals, area by
@@ -58,6 +62,12 @@ trade-weighted (the region's trade with China over all its trade), the same defi
 headline and the table. Blue rings: USMCA members. Lines: trade flows, red with China, blue with
 the United States, grey for the rest. Grey boxes on the margins: Asia-Pacific (left) and Europe
 and the rest of the world (right); they keep their places.
+
+**One sector.** *Sector in the map and table* (above the charts) shows one sector's trade:
+the circles' colour becomes China's share of the country's trade in that sector, the lines that
+sector's flows, the colour bar names the sector and marks the region's first-year share of it,
+and the table's shares and changes are that sector's. The header, the charts and the CSV stay on
+all trade. Services are not offered: the data has no trade in services across borders.
 
 **The accession rule.** When a country applies to a bloc, each member computes its own
 welfare change from the accession with the trade model; a member vetoes when its change is
