@@ -384,7 +384,7 @@ def test_a_solve_started_from_an_earlier_equilibrium_ends_where_a_cold_one_does(
     np.testing.assert_allclose(warm.wage, cold.wage, rtol=1e-10)
     np.testing.assert_allclose(warm.flows, cold.flows, rtol=1e-9)
     assert warm.iterations <= cold.iterations
-    # another economy's equilibrium is no start: ignored, same answer
+    # another economy's equilibrium (same shape) changes only where the iterations start
     other = solve_sectors(random_economy(n=8, sectors=4, seed=24), Shock())
     again = solve_sectors(economy, Shock(tariff=second), start=other, tol=1e-12)
     np.testing.assert_allclose(again.wage, cold.wage, rtol=1e-10)

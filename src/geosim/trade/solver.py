@@ -198,8 +198,9 @@ def solve_sectors(
         tol: tolerance on the max relative factor-market error.
         max_iter: cap on Newton iterations (continuation included).
         initial_wage: a guess for ŵ (warm start), e.g. last year's solution.
-        start: an equilibrium of the same economy (e.g. last year's): its wages (unless
-            ``initial_wage`` is given), unit costs, expenditure and Jacobian start the solve.
+        start: an equilibrium of the same economy or one of the same shape (e.g. last
+            year's): its wages (unless ``initial_wage`` is given), unit costs, expenditure and
+            Jacobian start the solve; the answer does not depend on it.
 
     Raises:
         TradeDataError: invalid shock or options.
@@ -218,7 +219,10 @@ def solve_sectors(
     if reference is not None and not is_index:
         raise TradeDataError(f"reference must be a country index in 0..{n - 1}, got {reference!r}")
     warm = None
-    state = start.state if start is not None and start.baseline is economy else None
+    # an equilibrium of this economy, or of one of the same shape (the same world under last
+    # year's commodity prices): only where the iterations start, not where they end
+    state = (start.state if start is not None and start.baseline.shape == economy.shape
+             else None)
     if initial_wage is None and state is not None:
         initial_wage = np.exp(state.z)
     if initial_wage is not None:
