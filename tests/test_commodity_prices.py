@@ -178,8 +178,8 @@ def test_a_higher_energy_price_raises_energy_exporters_sales(engine):
 
 def test_demand_shift_follows_the_switch(engine):
     params = defaults()
-    assert engine.demand_shift(2023, 2030, {**params, "commodity_prices": 0}) is None
-    shift = engine.demand_shift(2023, 2030, params)
+    assert engine.demand_shift(2030, {**params, "commodity_prices": 0}) is None
+    shift = engine.demand_shift(2030, params)  # against the world's base year, 2023
     expected = drivers.commodity_prices(engine.sectors, 2023, 2024) ** 0.8
     np.testing.assert_allclose(shift, expected, rtol=1e-15)
 

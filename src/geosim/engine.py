@@ -130,18 +130,18 @@ class SectorEngine:
         self.value_added = base.va_share * base.output  # [n, j], USD
         self._investment_map = self._map_investment()
         self._priced: dict[bytes, trade.Economy] = {}
-        self._shifts: dict[tuple[int, int, float], np.ndarray] = {}
+        self._shifts: dict[tuple[int, float], np.ndarray] = {}
 
-    def demand_shift(self, base_year: int, year: int,
-                     params: Mapping[str, float]) -> np.ndarray | None:
-        """This year's spending shift δ̂ from world commodity prices relative to the base year
-        (`drivers.commodity_prices`, `spending_shift`), or None with `commodity_prices` = 0."""
+    def demand_shift(self, year: int, params: Mapping[str, float]) -> np.ndarray | None:
+        """This year's spending shift δ̂ from world commodity prices relative to the world's base
+        year, whose prices its shares embody (`drivers.commodity_prices`, `spending_shift`), or
+        None with `commodity_prices` = 0."""
         if not params["commodity_prices"]:
             return None
         eps = params["commodity_demand_elasticity"]
-        key = (base_year, year, eps)
+        key = (year, eps)
         if key not in self._shifts:
-            p_hat = drivers.commodity_prices(self.sectors, base_year, year)
+            p_hat = drivers.commodity_prices(self.sectors, self.world.base_year, year)
             self._shifts[key] = spending_shift(p_hat, eps)
             self._shifts[key].setflags(write=False)  # shared by every model of the world
         return self._shifts[key]

@@ -571,7 +571,7 @@ class GeoModel(mesa.Model):
                                    self._productivity(), self.agreements.sector_extra)
         eq, self._last_sectoral = self._engine.solve(
             shock, reference=self.usa, initial_price=start, last=self._last_sectoral,
-            delta=self._engine.demand_shift(self.start, self.year, self.params))
+            delta=self._engine.demand_shift(self.year, self.params))
         return eq
 
     def _price_guess(self) -> np.ndarray:
