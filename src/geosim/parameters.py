@@ -162,7 +162,8 @@ _TABLE = [
               "assumption, range 0.1-0.5, guided by meta-analyses of short-run price "
               "elasticities of energy demand, ≈ 0.1-0.25 (Labandeira, Labeaga & Lopez-Otero "
               "2017, Energy Policy 102; Uria-Martinez et al. 2018, ORNL/TM-2018/1070, world "
-              "crude oil; figures not re-checked against the papers offline); metals and food taken to be of the same order",
+              "crude oil; figures not re-checked against the papers offline); metals and food "
+              "taken to be of the same order",
               "short-run price elasticity ε of world demand for commodities: spending shares "
               "on a sector scale by p̂^(1-ε) when its real world price moves by p̂"),
 ]
