@@ -519,13 +519,15 @@ class GeoModel(mesa.Model):
         sigma = p["sigma"]
         cost = self.agreements.cost_factor(self.year, sigma)
         cost *= drivers.trend_factor(self.world, self.china, p, self.start, self.year)
+        if self.reference is None:  # stocks are business as usual: no infrastructure, no tie
+            np.fill_diagonal(cost, 1.0)
+            return cost
         gdp = self._gdp_now()
-        extra = self.stock - self.bau_stock()
-        infra = investment.infrastructure_factor(extra[:, :, TRANSPORT].sum(axis=(0, 2)), gdp,
-                                                 p["nu"])
+        bau = self.bau_stock()
+        infra = investment.infrastructure_factor(
+            (self.stock - bau)[:, :, TRANSPORT].sum(axis=(0, 2)), gdp, p["nu"])
         cost *= infra[:, None] * infra[None, :]
         if p["gamma"] != 0:  # one tie rule for every source's stock (`investment.tie_factor`)
-            bau = self.bau_stock()
             for source, ks in self._sources.items():
                 tie = investment.tie_factor(self.stock[ks].sum(axis=(0, 2)),
                                             bau[ks].sum(axis=(0, 2)), gdp, p["gamma"], sigma)
@@ -549,7 +551,7 @@ class GeoModel(mesa.Model):
         """Output quantity change q̂: growth × productivity from investment × shocks (by sector,
         productivity is the sector's: `_productivity`)."""
         exogenous = self.growth_index * self.output_adjustment * self.shock
-        if self._engine is not None:
+        if self._engine is not None or self.reference is None:  # by sector; no extra stock
             return exogenous
         extra = (self.stock - self.bau_stock())[:, :, PRODUCTIVE].sum(axis=(0, 2))
         return exogenous * investment.productivity_factor(extra, self._gdp_now(),

@@ -7,6 +7,7 @@ error types. The one-sector world is the case J = 1, value-added share 1, no tar
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,9 +58,26 @@ class Economy:
         """(N economies, J sectors)."""
         return self.flows.shape[1], self.flows.shape[0]
 
-    @property
+    # derived flags and arrays, computed once (the arrays are read-only after `build`)
+    @functools.cached_property
     def has_io(self) -> bool:
         return bool(np.any(self.io))
+
+    @functools.cached_property
+    def has_tariff(self) -> bool:
+        return bool(np.any(self.tariff))
+
+    @functools.cached_property
+    def one_sector(self) -> bool:
+        """One sector, no inputs: the Armington case."""
+        return self.shape[1] == 1 and not self.has_io and bool(np.all(self.va_share == 1))
+
+    @functools.cached_property
+    def own_use(self) -> np.ndarray:
+        """G[n, j, j]: a sector's use of its own good, [n, j]."""
+        own = np.einsum("ijj->ij", self.io)
+        own.setflags(write=False)
+        return own
 
     @property
     def income(self) -> np.ndarray:

@@ -232,17 +232,9 @@ def _check_flows(data: bytes, shape: tuple[int, ...]) -> None:
 
 def _foreign_change(new: np.ndarray, base: np.ndarray, axis: int) -> np.ndarray:
     """Change factor of off-diagonal row (axis=1) or column (axis=0) sums; 1 where both are 0."""
-    off = ~_identity_mask(len(base))
-    before = np.where(off, base, 0.0).sum(axis=axis)
-    after = np.where(off, new, 0.0).sum(axis=axis)
+    before = base.sum(axis=axis) - np.diagonal(base)
+    after = new.sum(axis=axis) - np.diagonal(new)
     return np.divide(after, before, out=np.ones_like(after), where=before > 0)
-
-
-@functools.lru_cache(maxsize=8)
-def _identity_mask(n: int) -> np.ndarray:
-    eye = np.eye(n, dtype=bool)
-    eye.setflags(write=False)
-    return eye
 
 
 def _economy_of(x: np.ndarray, sigma: float) -> Economy:

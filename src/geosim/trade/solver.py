@@ -252,7 +252,6 @@ class Market:
 
     def __init__(self, eco: Economy, shock: Shock, step: float, imbalance: str,
                  conditional: bool):
-        n, n_sectors = eco.shape
         self.eco, self.conditional, self.imbalance = eco, conditional, imbalance
         self.theta = eco.theta
         tau = eco.tariff if shock.tariff is None else (
@@ -271,20 +270,21 @@ class Market:
         # a[j, i, n] = π (κ̂ / ẑ)^(−θ): the one-sector engine's π t̂^(1−σ)
         self.a = eco.share if log_kappa is None else eco.share * np.exp(
             -self.theta[:, None, None] * log_kappa)
-        self.has_tariff = bool(np.any(tau))
+        self.has_tariff = eco.has_tariff if shock.tariff is None else bool(np.any(tau))
         self.net = 1.0 / (1.0 + tau) if self.has_tariff else None  # 1 / (1 + τ')
         endow = 1.0 if shock.endowment is None else np.asarray(shock.endowment) ** step
         self.qy = endow * eco.factor_income  # L̂ wL: factor endowments in baseline prices
         fade = 0.0 if imbalance == "zero" else 1.0
         self.deficit_base = eco.deficit * (1.0 - step * (1.0 - fade))
         self.world_income = eco.factor_income.sum()
-        self.one_sector = n_sectors == 1 and not eco.has_io and bool(np.all(eco.va_share == 1))
+        self.one_sector = eco.one_sector
         self.jacobian_tol = JACOBIAN_TOL
         self.inner_tol = INNER_TOL[1]
-        self._own_use = np.einsum("ijj->ij", eco.io)  # G_ijj: a sector's use of its own good
+        self._own_use = eco.own_use  # G_ijj: a sector's use of its own good
         self._last = None  # (z, u) of the last price solve: the next one's start
         self._last_x = self._last_du = self._last_dx = None  # starts of the linear systems
         self._x_at = self._evaluated = None  # where _last_x was solved; the last evaluation
+        self._log_price = None  # (u, ln P̂) of the last evaluation
         self.newton = None  # the last Newton system, tried again as a chord near the solution
 
     def resume(self, state: _State) -> None:
@@ -329,6 +329,8 @@ class Market:
 
     def log_price(self, u: np.ndarray) -> np.ndarray:
         """ln P̂[n, j] from log unit costs u[i, j]."""
+        if self._log_price is not None and self._log_price[0] is u:  # the last evaluation's
+            return self._log_price[1]
         return -np.log(self._powered(u).sum(axis=1)).T / self.theta
 
     def _powered(self, u: np.ndarray) -> np.ndarray:
@@ -342,7 +344,9 @@ class Market:
         eco = self.eco
         u = self.costs(z)
         num = self._powered(u)
-        pi = num / num.sum(axis=1)[:, None, :]  # π'[j, i, n]
+        total = num.sum(axis=1)  # Σ_i a ĉ^(−θ) = P̂^(−θ), [j, n]
+        self._log_price = (u, -np.log(total).T / self.theta)
+        pi = num / total[:, None, :]  # π'[j, i, n]
         factor = eco.factor_income if self.conditional else np.exp(z) * self.qy
         if self.conditional:
             deficit = self.deficit_base
@@ -410,12 +414,12 @@ class Market:
             parts = self.evaluate(z)
             self._evaluated = (z, parts)
             pi, sales, flows, x, output, factor, deficit, u, _ = parts
-            if not np.all(factor + deficit > 0) or not np.all(np.isfinite(x)):
+            if not ((factor + deficit > 0).all() and np.isfinite(x).all()):
                 return None
             demand = (self.eco.va_share * output).sum(axis=1)
             supply = factor
             ratio = demand / supply * (supply.sum() / demand.sum())
-        if not (np.all(np.isfinite(ratio)) and np.all(ratio > 0)):
+        if not (np.isfinite(ratio).all() and (ratio > 0).all()):
             return None
         return ratio, (parts, demand, supply)
 
