@@ -51,6 +51,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/engine.py
+	$(PY) benchmarks/one_sector_solve.py
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/sweep.py
 
