@@ -1,6 +1,6 @@
 """Benchmark sweeps: the projected time of the N = 1024 Sobol design of
 `experiments/pivot_sensitivity.yaml` (32,768 runs of 2023-2040, each paired with its baseline)
-from a random slice of its runs on 2 workers; runs per second on 1 and 2 local workers (400
+from random whole blocks of its runs on 2 workers; runs per second on 1 and 2 local workers (400
 runs), the per-run overhead over a bare `simulate` call, peak memory (driver + workers) for 200
 and 2,000 runs, and the same 200 runs through Mesa's `batch_run`. Goals: the N = 1024 design in
 <= 15 minutes on 2 workers; >= 1.7x from 1 to 2 workers; overhead <= 5 % of a run; flat memory;
@@ -30,6 +30,7 @@ from geosim.experiments import design, load_sweep, prepare, run_sweep
 from geosim.experiments.engines import make_engine
 from geosim.experiments.evaluate import execute
 from geosim.experiments.samplers import runs as design_runs
+from geosim.experiments.samplers import seed_block
 from geosim.experiments.sweep import _drive
 from geosim.model import _REFERENCES, GeoModel
 from geosim.runner import simulate
@@ -121,10 +122,11 @@ DESIGN_GOAL_MIN = 15.0
 
 def projected_design(tmp: Path, slice_runs: int, workers: int = 2, n: int = DESIGN_N
                      ) -> dict[str, float]:
-    """Run a random slice of the N = `n` Sobol design of pivot_sensitivity (with second-order
-    indices, 2 seeds: n x 16 samples x 2 = 32,768 runs at n = 1024) on `workers` local workers
-    (the sweep's own engine and driver, without the ledger) and project the whole design's
-    time: start-up + all runs at the steady rate measured after the first result."""
+    """Run random whole blocks of the N = `n` Sobol design of pivot_sensitivity (with
+    second-order indices, 2 seeds: n x 16 samples x 2 = 32,768 runs at n = 1024), about
+    `slice_runs` runs, on `workers` local workers (the sweep's own engine and driver, without the
+    ledger) and project the whole design's time: start-up + all runs at the steady rate measured
+    after the first result."""
     fixed = {"samples:": f"samples: {n}", "options:": "options: {calc_second_order: true}",
              "replications:": "replications: 2"}  # the issue's design: N(2D+2) samples x 2 seeds
     lines = [next((v for k, v in fixed.items() if line.startswith(k)), line)
@@ -135,8 +137,12 @@ def projected_design(tmp: Path, slice_runs: int, workers: int = 2, n: int = DESI
     context = prepare(spec).context
     values = design(spec).values
     every = list(design_runs(spec, len(values)))
-    pick = np.random.default_rng(0).choice(len(every), size=slice_runs, replace=False)
-    chosen = [every[i] for i in sorted(pick)]
+    # whole Saltelli blocks (a base row's 2D + 2 samples × seeds, which share seeds and, for
+    # the policy inputs, references), drawn at random: the sweep runs every block, in order
+    per_block = seed_block(spec) * spec.replications
+    blocks = np.random.default_rng(0).choice(len(every) // per_block,
+                                             size=max(1, slice_runs // per_block), replace=False)
+    chosen = [run for b in sorted(blocks) for run in every[b * per_block:(b + 1) * per_block]]
     engine = make_engine(context, workers=workers)
     finished: list[float] = []
     failed = []
@@ -245,7 +251,8 @@ def main() -> None:
     parser.add_argument("--until", type=int, default=2030, help="horizon (default 2030)")
     parser.add_argument("--big", type=int, default=2000, help="runs of the memory sweep")
     parser.add_argument("--slice", type=int, default=256,
-                        help="random runs of the N = 1024 design measured (default 256)")
+                        help="runs of the N = 1024 design measured, in random whole blocks "
+                             "(default 256)")
     parser.add_argument("--only-design", action="store_true",
                         help="only the projected time of the N = 1024 design")
     args = parser.parse_args()
@@ -267,7 +274,8 @@ def main() -> None:
         r = projected_design(tmp, args.slice)
         minutes = r["projected"] / 60
         print(f"N = {DESIGN_N} Sobol design of pivot_sensitivity ({r['total']:,} runs of "
-              f"2023-2040, each with its paired baseline): {r['runs']} random runs on 2 workers "
+              f"2023-2040, each with its paired baseline): {r['runs']} runs (random whole "
+              f"blocks) on 2 workers "
               f"in {r['wall']:.1f} s, {r['steady']:.1f} runs/s after the first result "
               f"({r['first']:.1f} s start-up)")
         print(f"projected N = {DESIGN_N} design: {minutes:5.1f} min on 2 workers   "

@@ -320,3 +320,54 @@ def test_vs_reference_needs_a_reference(tmp_path, capsys):
     assert cli(["sweep", str(path), "--out", str(tmp_path / "o"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "vs_reference" in err and "reference" in err
+
+
+SOBOL = """\
+name: blocks
+scenario: pivot
+reference: baseline
+sampler: sobol
+samples: 2
+options: {calc_second_order: false}
+seed: 3
+until: 2026
+parameters:
+  sigma: {low: 3.5, high: 7}
+  events.usmca_accession.year: {low: 2024, high: 2026}
+outcomes:
+  china_share: {metric: china_trade_share, of: region, reduce: final}
+  china_vs_base: {metric: china_trade_share, of: region, reduce: final, vs_reference: true}
+"""
+
+
+def test_a_sobol_block_shares_seeds_and_grouped_runs_give_each_run_alone(tmp_path):
+    from geosim.experiments.samplers import runs, seed_block
+    from geosim.experiments.sweep import _shared_reference
+    from geosim.model import _REFERENCES
+
+    path = tmp_path / "blocks.yaml"
+    path.write_text(SOBOL)
+    spec = load_sweep(path)
+    values = design(spec).values
+    block = seed_block(spec)
+    assert block == 4 and len(values) == 8  # A, AB_sigma, AB_year, B per base row
+    listed = list(runs(spec, len(values)))
+    seeds = [run[3] for run in listed]
+    assert seeds[:4] == [run_seed(3, 0, 0)] * 4 and seeds[4:] == [run_seed(3, 1, 0)] * 4
+    # A and AB_year differ only in the policy field, as AB_sigma and B do: two groups a block,
+    # each one business-as-usual reference
+    groups = list(_shared_reference(iter(listed), values))
+    assert sorted(r[0] for g in groups for r in g) == list(range(8))
+    assert groups[:2] == [[listed[0], listed[2]], [listed[1], listed[3]]]
+    assert [len(g) for g in groups] == [2, 2, 2, 2]
+    run_sweep(path, tmp_path / "out", workers=1, quiet=True)
+    table = load(tmp_path / "out").sort_values("run_id")
+    assert (table["seed"].tolist() == seeds) and (table["status"] == "done").all()
+    context = prepare(spec).context
+    for run_id, sample, _, seed in listed:
+        _REFERENCES.clear()  # each run alone: nothing shared
+        alone, _ = evaluate(context, values[sample], seed)
+        row = table.iloc[run_id]
+        for name, value in alone.items():
+            assert row[name] == pytest.approx(value, rel=1e-12, abs=1e-15), (run_id, name)
+    assert table["china_vs_base"].ne(0).any()

@@ -122,6 +122,13 @@ def execute(context: Context, run_id: int, overrides: dict[str, Any], seed: int,
                      attempts=attempts)
 
 
+def execute_batch(context: Context, runs: list[tuple[int, dict[str, Any], int, int]]
+                  ) -> list[RunResult]:
+    """Evaluate (run_id, overrides, seed, attempts) one after another in this process: runs
+    that share a business-as-usual reference find it in the process's cache (`GeoModel`)."""
+    return [execute(context, *run) for run in runs]
+
+
 def path(sim: Any, of: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
     """The yearly path (years, values) of `metric` for `region` or one country."""
     table = _table(sim, of)

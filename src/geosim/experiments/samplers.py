@@ -92,13 +92,33 @@ def run_seed(root: int, sample_id: int, replicate: int) -> int:
     return int(ss.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1))
 
 
+def seed_block(spec: SweepSpec) -> int:
+    """Consecutive samples of a design that share their seeds (common random numbers): a Sobol
+    base row (A, the AB_i and BA_i, B: 2D + 2 samples, or D + 2 without S2) or a Morris
+    trajectory (D + 1); 1 for the other samplers.
+
+    The estimators compare the samples of one block (f(AB_i) − f(A), a trajectory's elementary
+    effects); with one random stream per block the seed's noise cancels in those differences
+    instead of adding its variance to every total index, and runs that differ only in a
+    scenario's policy fields share their business-as-usual reference (the driver groups them).
+    """
+    d = len(spec.parameters)
+    if spec.sampler == "sobol":
+        return 2 * d + 2 if spec.options.get("calc_second_order", True) else d + 2
+    if spec.sampler == "morris":
+        return d + 1
+    return 1
+
+
 def runs(spec: SweepSpec, n_samples: int) -> Iterator[tuple[int, int, int, int]]:
     """Yield (run_id, sample_id, replicate, seed) in submission order (sample-major)."""
-    # With levers, every setting runs its world with the same seeds (common random numbers).
+    # With levers, every setting runs its world with the same seeds (common random numbers);
+    # within a world, the samples of one block share them (`seed_block`).
     worlds = n_samples // len(spec.lever_settings) if spec.levers else n_samples
+    block = seed_block(spec)
     for s in range(n_samples):
         for r in range(spec.replications):
-            yield s * spec.replications + r, s, r, run_seed(spec.seed, s % worlds, r)
+            yield s * spec.replications + r, s, r, run_seed(spec.seed, s % worlds // block, r)
 
 
 def _grid(spec: SweepSpec) -> Design:

@@ -236,6 +236,9 @@ class SweepSpec:
             "reference": self.reference,
             # only when present, so the hashes of sweeps without levers stay as they were
             **({"levers": [_drop_none(p.__dict__) for p in self.levers]} if self.levers else {}),
+            # Sobol and Morris blocks share seeds (`samplers.seed_block`): a ledger made when
+            # every sample had its own is not resumed with the new seeds
+            **({"seeds": "per block"} if self.sampler in ("sobol", "morris") else {}),
         }
 
     @property

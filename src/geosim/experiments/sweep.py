@@ -21,7 +21,7 @@ from tqdm import tqdm
 from geosim import __version__
 from geosim.experiments import samplers
 from geosim.experiments.engines import make_engine
-from geosim.experiments.evaluate import Context, execute
+from geosim.experiments.evaluate import Context, execute, execute_batch
 from geosim.experiments.evaluate import world as load_world
 from geosim.experiments.spec import SweepError, SweepSpec, load_sweep
 from geosim.experiments.store import Ledger, RunResult
@@ -31,6 +31,7 @@ MAX_ATTEMPTS = 3  # a run that kills its worker this many times (alone) is recor
 PROGRESS_SECONDS = 30.0
 TRIAL_RUNS = 4  # `geosim sweep --plan` times these (the first only warms up)
 IN_FLIGHT_PER_WORKER = 2  # bounded submissions: memory stays flat in the number of runs
+GROUP_WINDOW = 64  # runs looked ahead to group those that share a reference (`_shared_reference`)
 
 Run = tuple[int, int, int, int]  # run_id, sample_id, replicate, seed
 
@@ -329,49 +330,59 @@ def _is_terminal(stream: TextIO) -> bool:
 
 def _drive(engine: Any, context: Context, todo: Iterator[Run], values: list[dict],
            record: Any, max_attempts: int) -> None:
-    """Keep a bounded number of runs in flight and record each as it finishes.
+    """Keep a bounded number of tasks in flight and record each run as it finishes.
 
-    When a worker process dies, every run then in flight is lost with the pool; those runs are
-    retried one at a time (so the run that kills its worker is identified exactly) and a run
-    that dies alone `max_attempts` times is recorded failed.
+    A task is a group of runs that share their business-as-usual reference
+    (`_shared_reference`), run one after another on one worker. When a worker process dies,
+    every run then in flight is lost with the pool; those runs are retried one at a time (so the
+    run that kills its worker is identified exactly) and a run that dies alone `max_attempts`
+    times is recorded failed.
     """
     limit = IN_FLIGHT_PER_WORKER * engine.workers
-    inflight: dict[cf.Future, tuple[Run, int]] = {}
+    inflight: dict[cf.Future, list[tuple[Run, int]]] = {}
     suspects: deque[tuple[Run, int]] = deque()
+    groups = _shared_reference(todo, values)
     breaks = 0  # pools broken in a row without a run finishing
 
-    def submit(run: Run, attempts: int) -> None:
-        fut = engine.submit(execute, context, run[0], values[run[1]], run[3], attempts)
-        inflight[fut] = (run, attempts)
+    def submit(tasks: list[tuple[Run, int]]) -> None:
+        fut = engine.submit(execute_batch, context,
+                            [(run[0], values[run[1]], run[3], attempts) for run, attempts in tasks])
+        inflight[fut] = tasks
 
     while True:
         if suspects:
             if not inflight:
-                submit(*suspects.popleft())
+                submit([suspects.popleft()])
         else:
-            while len(inflight) < limit and (run := next(todo, None)) is not None:
-                submit(run, 1)
+            while len(inflight) < limit and (group := next(groups, None)) is not None:
+                submit([(run, 1) for run in group])
         if not inflight:
             return
         finished, _ = cf.wait(inflight, return_when=cf.FIRST_COMPLETED)
-        lost = []
+        lost: list[tuple[Run, int]] = []
         for fut in finished:
-            run, attempts = inflight.pop(fut)
+            tasks = inflight.pop(fut)
             try:
-                result = fut.result()
+                results = fut.result()
             except engine.lost_errors:
-                lost.append((run, attempts))
+                lost += tasks
                 continue
             except cf.CancelledError:
                 raise SweepError("the cluster cancelled the sweep's tasks (scheduler lost?); "
                                  "rerun the same command to resume") from None
             except Exception as exc:  # noqa: BLE001 - e.g. Dask's KilledWorker
-                result = RunResult(run[0], "failed", error=f"{type(exc).__name__}: {exc}",
-                                   attempts=attempts)
-            record(run, result)
+                if len(tasks) > 1:  # which run of the group? each alone
+                    suspects.extend(tasks)
+                    continue
+                (run, attempts), = tasks
+                results = [RunResult(run[0], "failed", error=f"{type(exc).__name__}: {exc}",
+                                     attempts=attempts)]
+            for (run, _), result in zip(tasks, results, strict=True):
+                record(run, result)
             breaks = 0
         if lost:
-            lost += inflight.values()  # the broken pool takes every run in flight with it
+            for tasks in inflight.values():  # the broken pool takes every run in flight with it
+                lost += tasks
             inflight.clear()
             engine.restart()
             breaks += 1
@@ -390,6 +401,22 @@ def _drive(engine: Any, context: Context, todo: Iterator[Run], values: list[dict
                     suspects.appendleft((run, attempts + 1))
             else:
                 suspects.extend(lost)
+
+
+def _shared_reference(todo: Iterator[Run], values: list[dict],
+                      window: int = GROUP_WINDOW) -> Iterator[list[Run]]:
+    """The runs in groups, looking ahead `window` runs: runs with the same seed and the same
+    model overrides (all but a scenario's `events.` fields) have the same business-as-usual
+    reference, so one worker running them in turn simulates it once (e.g. a Sobol block's A and
+    its AB_i for policy inputs, which share seeds: `samplers.seed_block`). Grouping moves when
+    and where runs happen, never their results: references are shared only when identical."""
+    while chunk := list(itertools.islice(todo, window)):
+        groups: dict[tuple, list[Run]] = {}
+        for run in chunk:
+            model = tuple(sorted((k, repr(v)) for k, v in values[run[1]].items()
+                                 if not k.startswith("events.")))
+            groups.setdefault((run[3], model), []).append(run)
+        yield from groups.values()
 
 
 def run_batch(context: Context, values: list[dict[str, Any]], seeds: list[int], *,
