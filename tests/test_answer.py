@@ -141,6 +141,7 @@ def test_the_design_is_a_seeded_latin_hypercube_or_saltelli_when_n_allows():
     assert uncertainty.design(small, 255, root=1).method == "lhs"
     saltelli = uncertainty.design(small, 300, root=1)
     assert saltelli.method == "saltelli" and len(saltelli.values) == 64 * 4
+    assert saltelli.seeds == [run_seed(1, i // 4, 0) for i in range(256)]  # a base row's seeds
     with pytest.raises(ScenarioError, match="at least 80 draws"):
         uncertainty.design(specs, 79, root=1)
 

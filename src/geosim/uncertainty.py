@@ -107,7 +107,8 @@ class Design:
 
 def design(specs: Sequence[ParameterSpec], draws: int, root: int) -> Design:
     """N draws of the parameters, deterministic in ``root`` (the design's stream is
-    `SeedSequence(root)`; draw i runs with seed `run_seed(root, i, 0)`)."""
+    `SeedSequence(root)`; draw i runs with seed `run_seed(root, i, 0)`, or in a Saltelli design
+    `run_seed(root, i // (D + 2), 0)`: a base row's draws share their seeds, as in sweeps)."""
     d = len(specs)
     if draws < MIN_DRAWS:
         raise ScenarioError(f"compare --draws: at least {MIN_DRAWS} draws are needed (RBD-FAST "
@@ -129,7 +130,9 @@ def design(specs: Sequence[ParameterSpec], draws: int, root: int) -> Design:
     columns = [s.from_unit(unit[:, j]) for j, s in enumerate(specs)]
     values = [{s.name: c[i][0] for s, c in zip(specs, columns, strict=True)}
               for i in range(len(unit))]
-    return Design(unit, values, [run_seed(root, i, 0) for i in range(len(unit))], method)
+    block = d + 2 if method == "saltelli" else 1  # see `experiments.samplers.seed_block`
+    return Design(unit, values, [run_seed(root, i // block, 0) for i in range(len(unit))],
+                  method)
 
 
 @dataclass(frozen=True)
