@@ -272,9 +272,10 @@ class Plan:
 def plan(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
          workers: int | None = None) -> Plan:
     """The run count of a sweep and an estimated time, from trial runs that are not recorded
-    (the design's first `TRIAL_RUNS` at the sweep's horizon, references included; the median of
-    the warm ones); nothing is written. Runs already done in ``out`` (a resume) are counted
-    off."""
+    (the design's first `TRIAL_RUNS` at the sweep's horizon, the median of the warm ones), each
+    run twice: with its business-as-usual reference simulated, and again with it cached, as for
+    the runs that share a reference with an earlier one of their task (`_shared_reference`);
+    nothing is written. Runs already done in ``out`` (a resume) are counted off."""
     from geosim.experiments.engines import default_workers
 
     spec = sweep if isinstance(sweep, SweepSpec) else load_sweep(sweep)
@@ -286,15 +287,20 @@ def plan(sweep: SweepSpec | str | Path, out: str | Path | None = None, *,
         with Ledger.open(out) as ledger:
             if ledger.check_resume(exp.meta):
                 done = ledger.counts()["done"]
-    times = []
+    fresh, cached = [], []
     for run in itertools.islice(samplers.runs(spec, len(d)), TRIAL_RUNS):
-        started = time.perf_counter()
-        result = execute(exp.context, run[0], d.values[run[1]], run[3], 1)
-        times.append(time.perf_counter() - started)
-        if result.status != "done":
-            raise SweepError(f"{spec.locate('scenario')}: the trial run failed: {result.error}")
+        for times in (fresh, cached):
+            started = time.perf_counter()
+            result = execute(exp.context, run[0], d.values[run[1]], run[3], 1)
+            times.append(time.perf_counter() - started)
+            if result.status != "done":
+                raise SweepError(f"{spec.locate('scenario')}: the trial run failed: "
+                                 f"{result.error}")
     # the first run warms the process up (world, template), as each worker's first does
-    seconds = float(np.median(times[1:] if len(times) > 1 else times))
+    first, later = (float(np.median(t[1:] if len(t) > 1 else t)) for t in (fresh, cached))
+    runs = len(d) * spec.replications
+    tasks = sum(1 for _ in _shared_reference(samplers.runs(spec, len(d)), d.values))
+    seconds = (tasks * first + (runs - tasks) * later) / runs
     return Plan(spec.name, spec.sampler, len(d), spec.replications, len(d) * spec.replications,
                 done, workers or default_workers(), seconds, out)
 
