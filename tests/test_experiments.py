@@ -13,7 +13,7 @@ from geosim.cli import main as cli
 from geosim.experiments import SweepError, design, load_sweep, run_seed, run_sweep
 from geosim.experiments.analysis import analyze, main_effects, prim
 from geosim.experiments.evaluate import reduce
-from geosim.experiments.samplers import design_size, runs
+from geosim.experiments.samplers import design_size, runs, seed_block
 from geosim.experiments.spec import OutcomeSpec, ParameterSpec, SweepSpec, parse_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,6 +135,15 @@ def test_run_seeds_are_stable_distinct_and_independent_of_order():
     listed = list(runs(spec, 4))
     assert [r[0] for r in listed] == list(range(8))          # run_id = sample × R + replicate
     assert listed[5] == (5, 2, 1, run_seed(11, 2, 1))
+    # a Morris trajectory (D + 1 = 6 samples) and a Sobol base row (2D + 2 = 12) share seeds
+    for sampler, block in (("morris", 6), ("sobol", 12)):
+        spec = sweep(sampler, 2)
+        n = design_size(spec)
+        listed = list(runs(spec, n))
+        assert n == 2 * block and seed_block(spec) == block
+        assert [r[3] for r in listed] == [run_seed(11, s // block, r)
+                                          for s in range(n) for r in range(2)]
+        assert "seeds" in spec.design() and "seeds" not in sweep("lhs").design()
 
 
 def test_integer_uniform_covers_both_ends_of_the_range():
