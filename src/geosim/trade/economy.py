@@ -79,10 +79,12 @@ class Economy:
         own.setflags(write=False)
         return own
 
-    @property
+    @functools.cached_property
     def income(self) -> np.ndarray:
         """Final-demand income I_n = w_n L_n + tariff revenue + D_n."""
-        return self.factor_income + (self.tariff * self.flows).sum(axis=(0, 1)) + self.deficit
+        income = self.factor_income + (self.tariff * self.flows).sum(axis=(0, 1)) + self.deficit
+        income.setflags(write=False)
+        return income
 
     @classmethod
     def build(

@@ -8,7 +8,7 @@ solver of `geosim.trade.solver` with one sector, no intermediate inputs and no t
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -28,29 +28,53 @@ class Equilibrium:
         output: nominal output (GDP) change Ŷ_i = p̂_i q̂_i.
         expenditure: nominal expenditure change Ê_j.
         imr: inward multilateral resistance (consumer price index) change P̂_j.
-        omr: outward multilateral resistance change Π̂_i.
         real_output: real GDP change Ŷ_i / P̂_i.
-        exports: change in exports to other countries (domestic sales excluded).
-        imports: change in imports from other countries (domestic sales excluded).
         welfare: welfare (real expenditure) change Ê_j / P̂_j; equals π̂_jj^(-1/(σ-1)) under
             balanced trade with unchanged endowments and domestic trade costs (ACR).
         flows: new bilateral flows X'[i, j] (exporter i, importer j), in baseline currency units.
         iterations: solver iterations (excess-demand evaluations at accepted points).
         residual: max relative market-clearing error at the solution.
+        omr, exports, imports (computed when first read; a model's years never read them):
+            the outward multilateral resistance change Π̂_i, and the change in exports to and
+            imports from other countries (domestic sales excluded).
     """
 
     price: np.ndarray
     output: np.ndarray
     expenditure: np.ndarray
     imr: np.ndarray
-    omr: np.ndarray
     real_output: np.ndarray
-    exports: np.ndarray
-    imports: np.ndarray
     welfare: np.ndarray
     flows: np.ndarray
     iterations: int
     residual: float
+    # what omr, exports and imports are computed from: the baseline and the iceberg factors t̂
+    baseline: Economy = field(repr=False, compare=False)
+    cost: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def omr(self) -> np.ndarray:
+        """Π̂_i^(1-σ) = Σ_j (X_ij / Y_i) t̂_ij^(1-σ) P̂_j^(σ-1) Ê_j / Ê_world (one sector; NaN
+        with several)."""
+        base = self.baseline
+        if base.shape[1] != 1:
+            return np.full(base.shape[0], np.nan)
+        sigma = 1.0 + float(base.theta[0])
+        weights = base.flows[0] / base.output[:, :1]
+        if self.cost is not None:
+            weights = weights * self.cost ** (1.0 - sigma)
+        spend = base.expenditure.sum(axis=1)
+        omr_pow = weights @ (self.expenditure / self.imr ** (1.0 - sigma))
+        world = (self.expenditure * spend).sum() / spend.sum()
+        return (omr_pow / world) ** (1.0 / (1.0 - sigma))
+
+    @functools.cached_property
+    def exports(self) -> np.ndarray:
+        return _foreign_change(self.flows, self.baseline.flows.sum(axis=0), axis=1)
+
+    @functools.cached_property
+    def imports(self) -> np.ndarray:
+        return _foreign_change(self.flows, self.baseline.flows.sum(axis=0), axis=0)
 
 
 def tariff_factor(old_rate: np.ndarray | float, new_rate: np.ndarray | float) -> np.ndarray:
@@ -167,31 +191,19 @@ def aggregate(eq: SectorEquilibrium, cost: np.ndarray | None = None, conditional
         imr = imr / imr[reference]
     spend, out = eq.expenditure.sum(axis=1), eq.factor_income  # output as supplied: p̂ q̂ Y
     exp_hat = spend / e
-    if base.shape[1] == 1:
-        # Π̂_i^(1-σ) = Σ_j (X_ij / Y_i) t̂_ij^(1-σ) P̂_j^(σ-1) Ê_j / Ê_world
-        sigma = 1.0 + float(base.theta[0])
-        weights = base.flows[0] / base.output[:, :1]
-        if cost is not None:
-            weights = weights * cost ** (1.0 - sigma)
-        omr_pow = weights @ (exp_hat / imr ** (1.0 - sigma))
-        omr = (omr_pow / (spend.sum() / e.sum())) ** (1.0 / (1.0 - sigma))
-    else:
-        omr = np.full(len(y), np.nan)
     out_hat = out / y
-    base_flows = base.flows.sum(axis=0)
     return Equilibrium(
         price=np.ones(len(y)) if conditional else p,
         output=out_hat,
         expenditure=exp_hat,
         imr=imr,
-        omr=omr,
         real_output=out_hat / imr,
-        exports=_foreign_change(new_flows, base_flows, axis=1),
-        imports=_foreign_change(new_flows, base_flows, axis=0),
         welfare=eq.income / base.income / eq.price_index if not conditional else exp_hat / imr,
         flows=new_flows,
         iterations=eq.iterations,
         residual=eq.residual,
+        baseline=base,
+        cost=cost,
     )
 
 
