@@ -92,8 +92,8 @@ def evaluate(context: Context, overrides: dict[str, Any], seed: int) -> tuple[di
     outcomes = {o.name: reduce(sim.path(o.of, o.metric)[1], o.reduce) for o in context.outcomes}
     relative = [o for o in context.outcomes if o.vs_reference]
     if relative:
-        model_overrides = {k: v for k, v in overrides.items() if not k.startswith("events.")}
-        reference = context.reference.with_overrides(_as_model_values(model_overrides))
+        reference = context.reference.with_overrides(
+            _as_model_values(model_overrides(overrides)))
         ref = _Paths(simulate(reference, seed=seed, until=context.until, world=world(context),
                               **extra))
         for o in relative:
@@ -104,6 +104,12 @@ def evaluate(context: Context, overrides: dict[str, Any], seed: int) -> tuple[di
         years, values = sim.path(of, metric)
         series[name] = (years.tolist(), values.tolist())
     return outcomes, series
+
+
+def model_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    """The overrides a run's references share: all but the base scenario's event fields
+    (`events.…`), which belong to the scenario, not to the model."""
+    return {k: v for k, v in overrides.items() if not k.startswith("events.")}
 
 
 def execute(context: Context, run_id: int, overrides: dict[str, Any], seed: int,

@@ -21,7 +21,7 @@ from tqdm import tqdm
 from geosim import __version__
 from geosim.experiments import samplers
 from geosim.experiments.engines import make_engine
-from geosim.experiments.evaluate import Context, execute, execute_batch
+from geosim.experiments.evaluate import Context, execute, execute_batch, model_overrides
 from geosim.experiments.evaluate import world as load_world
 from geosim.experiments.spec import SweepError, SweepSpec, load_sweep
 from geosim.experiments.store import Ledger, RunResult
@@ -419,8 +419,7 @@ def _shared_reference(todo: Iterator[Run], values: list[dict],
     while chunk := list(itertools.islice(todo, window)):
         groups: dict[tuple, list[Run]] = {}
         for run in chunk:
-            model = tuple(sorted((k, repr(v)) for k, v in values[run[1]].items()
-                                 if not k.startswith("events.")))
+            model = tuple(sorted((k, repr(v)) for k, v in model_overrides(values[run[1]]).items()))
             groups.setdefault((run[3], model), []).append(run)
         yield from groups.values()
 
