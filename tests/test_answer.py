@@ -97,7 +97,7 @@ def test_draws_follow_the_documented_distributions():
     assert set(uncertainty.NOT_DRAWN) == {"china_lending_bn", "china_fdi_bn", "us_public_bn",
                                           "us_private_bn", "eu_private_bn", "engine_sectors",
                                           "sector_elasticities", "commodity_prices",
-                                          "commodity_demand_elasticity"}
+                                          "commodity_demand_elasticity", "import_nest"}
     assert set(specs) == set(PARAMETERS) - set(uncertainty.NOT_DRAWN)
     for name, spec in specs.items():
         p = PARAMETERS[name]

@@ -131,13 +131,67 @@ def test_welfare_without_inputs_follows_the_multi_sector_acr_formula():
     np.testing.assert_allclose(eq.welfare, acr, rtol=1e-10)
 
 
+def test_an_import_nest_substitutes_home_against_imports_by_eta_and_sources_by_theta():
+    """With η ≠ θ (no inputs, so a delivered cost is ŵ κ̂ / ẑ): two import sources' flows move
+    relative to each other by their delivered costs to the power −θ, home against the import
+    nest's price index P̂ᴹ by −η, and the sector price index is ĉ_n π̂_nn^(1/η) (the
+    home-share formula with η)."""
+    economy = random_economy(n=5, sectors=3, seed=21, io=False, deficits=False)
+    theta = economy.theta
+    economy = economy.replace(nest=0.5 * theta)
+    rng = np.random.default_rng(22)
+    tariff = economy.tariff + rng.uniform(0.0, 0.4, economy.tariff.shape) * (1 - np.eye(5))
+    productivity = rng.uniform(0.9, 1.2, (5, 3))
+    eq = solve_sectors(economy, Shock(tariff=tariff, productivity=productivity), tol=1e-13)
+    kappa = (1.0 + tariff) / (1.0 + economy.tariff)
+    made = (eq.cost / productivity).T  # ĉ_ij / ẑ_ij, [j, i]
+    delivered = made[:, :, None] * kappa  # ĉ_ij κ̂_jin / ẑ_ij, [j, i, n]
+    share = eq.flows * (1.0 + tariff) / eq.expenditure.T[:, None, :]
+    moved = share / economy.share
+    j, n, a, b = 1, 4, 0, 2  # sector, importer, two import sources
+    np.testing.assert_allclose(moved[j, a, n] / moved[j, b, n],
+                               (delivered[j, a, n] / delivered[j, b, n]) ** -theta[j],
+                               rtol=1e-10)
+    imports = 1.0 - np.einsum("jnn->jn", economy.share)
+    within = np.einsum("jin,jin->jn", economy.share * (1 - np.eye(5)),
+                       delivered ** -theta[:, None, None]) / imports
+    import_price = within ** (-1 / theta[:, None])
+    home = np.einsum("jnn->jn", moved)
+    nest_moved = (1.0 - np.einsum("jnn->jn", share)) / imports
+    np.testing.assert_allclose(home / nest_moved,
+                               (made / import_price) ** (-0.5 * theta[:, None]), rtol=1e-10)
+    np.testing.assert_allclose(eq.price.T, made * home ** (1 / (0.5 * theta[:, None])),
+                               rtol=1e-10)
+
+
+def test_an_import_nest_diverts_a_tariff_to_other_import_sources():
+    """A tariff on one source: with η < θ the other import sources gain more, and home less,
+    than in one nest (η = θ), where all of them gain alike (the tariff war's trade diversion)."""
+    economy = random_economy(n=5, sectors=2, seed=23, io=False, tariffs=False, deficits=False)
+    tariff = np.zeros(economy.tariff.shape)
+    tariff[0, 1, 0] = 0.5  # economy 0 taxes sector 0 from economy 1
+    gains = {}
+    for ratio in (1.0, 0.5):
+        eq = solve_sectors(economy.replace(nest=ratio * economy.theta), Shock(tariff=tariff),
+                           tol=1e-13)
+        gains[ratio] = eq.flows[0, :, 0] / economy.flows[0, :, 0]
+    assert gains[0.5][1] < 1.0 and gains[1.0][1] < 1.0
+    for source in (2, 3, 4):
+        assert gains[0.5][source] > gains[1.0][source] > 1.0
+    assert gains[0.5][0] < gains[1.0][0]  # home
+
+
 @pytest.mark.parametrize("imbalance", ["world_share", "zero", "output_ratio"])
 @pytest.mark.parametrize("conditional", [False, True])
 @pytest.mark.parametrize("sectors", [4, 1])
-def test_analytic_jacobian_matches_finite_differences(imbalance, conditional, sectors):
-    """Many sectors with inputs and tariffs, and the one-sector closed form."""
+@pytest.mark.parametrize("nest", [1.0, 0.4])
+def test_analytic_jacobian_matches_finite_differences(imbalance, conditional, sectors, nest):
+    """Many sectors with inputs and tariffs, and the one-sector closed form; each also with
+    an import nest (η = 0.4 θ), which the closed form leaves to the general Jacobian."""
     one = sectors == 1
     economy = random_economy(seed=6, sectors=sectors, io=not one, tariffs=not one)
+    economy = economy.replace(nest=nest * economy.theta)
+    one = one and nest == 1.0
     n, _ = economy.shape
     rng = np.random.default_rng(7)
     shock = Shock(tariff=None if one else economy.tariff * rng.uniform(0.0, 2.0,
@@ -212,6 +266,7 @@ def test_caliendo_parro_real_wages_and_welfare_adds_up(nafta):
         ({"va_share": np.full((3, 2), 0.8), "io": np.full((3, 2, 2), 0.2)},
          r"io\[0, :, 0\] and va_share\[0, 0\] add up to 1.2"),
         ({"theta": [4.0, -1.0]}, r"theta\[1\] = -1 must be a positive number"),
+        ({"nest": [2.0, 0.0]}, r"nest\[1\] = 0 must be a positive number"),
         ({"tariff": np.full((2, 3, 3), -1.0)}, r"tariff\[0, 0, 0\] = -1 must be finite"),
         ({"final_share": np.full((3, 2), 0.4)}, r"final_share\[0, :\] sums to 0.8, not 1"),
         ({"va_share": np.full((3, 2), 0.1), "io": np.full((3, 2, 2), 0.45)},

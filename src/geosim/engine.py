@@ -23,8 +23,12 @@ Owns the mapping from the model's one-sector levers to sectors (pure numpy, no M
   up the difference (`spending_shift`, `priced_economy`): with inelastic demand (ε < 1) a price
   rise raises what the world spends on the commodity, and so the exporters' sales.
 
-`GeoModel` keeps one `SectorEngine` per world; `engine_sectors = 0` runs the one-sector engine on
-the same world (the model before the sector worlds), for comparison.
+- imports may form a nest of their own in each sector (`import_nest` < 1): home goods against
+  imports substitute by η_j = import_nest · θ_j, import sources among themselves by θ_j
+  (`trade.Economy`'s ``nest``); 1, the default, is Caliendo–Parro's one nest.
+
+`GeoModel` keeps one `SectorEngine` per world and specification; `engine_sectors = 0` runs the
+one-sector engine on the same world (the model before the sector worlds), for comparison.
 """
 
 from __future__ import annotations
@@ -116,7 +120,7 @@ def priced_economy(economy: trade.Economy, delta: np.ndarray) -> trade.Economy:
 class SectorEngine:
     """A world's Caliendo–Parro economy (built once) and the yearly solve on it."""
 
-    def __init__(self, world: World, specification: str = "CP"):
+    def __init__(self, world: World, specification: str = "CP", import_nest: float = 1.0):
         if not world.sectors:
             raise ValueError("this world has no sector tables")
         self.world = world
@@ -124,7 +128,8 @@ class SectorEngine:
         theta = world.theta if specification == "CP" else sector_data.theta(specification)
         self.economy = trade.Economy.build(world.sector_flows, theta,
                                            tariff=world.sector_tariff,
-                                           va_share=world.value_added_share, io=world.io)
+                                           va_share=world.value_added_share, io=world.io,
+                                           nest=import_nest * np.asarray(theta, dtype=float))
         self.goods = np.array([s != "SRV" for s in world.sectors])
         base = self.economy
         self.value_added = base.va_share * base.output  # [n, j], USD
@@ -227,19 +232,23 @@ class SectorEngine:
         return trade.aggregate(sectoral), sectoral
 
 
-_ENGINES: weakref.WeakKeyDictionary[World, dict[int, SectorEngine]] = (
+_ENGINES: weakref.WeakKeyDictionary[World, dict[tuple[int, float], SectorEngine]] = (
     weakref.WeakKeyDictionary())
 
 
-def engine_for(world: World, elasticities: int = 0) -> SectorEngine | None:
+def engine_for(world: World, elasticities: int = 0,
+               import_nest: float = 1.0) -> SectorEngine | None:
     """The world's sector engine under an elasticity specification (a code of
-    `ELASTICITY_SPECIFICATIONS`; built on first use, shared), or None without sector tables."""
+    `ELASTICITY_SPECIFICATIONS`) and an import nest η_j = ``import_nest`` · θ_j (1: one nest;
+    `trade.Economy`'s ``nest``), built on first use and shared, or None without sector tables."""
     if not world.sectors:
         return None
     per_world = _ENGINES.setdefault(world, {})
-    if elasticities not in per_world:
-        per_world[elasticities] = SectorEngine(world, ELASTICITY_SPECIFICATIONS[elasticities])
-    return per_world[elasticities]
+    key = (elasticities, float(import_nest))
+    if key not in per_world:
+        per_world[key] = SectorEngine(world, ELASTICITY_SPECIFICATIONS[elasticities],
+                                      import_nest)
+    return per_world[key]
 
 
 def sector_shares(world: World) -> np.ndarray | None:

@@ -109,7 +109,8 @@ class GeoModel(mesa.Model):
         self.flows = np.array(w.flows, dtype=float)
         self.equilibrium: trade.Equilibrium | None = None
         # the world by sector (Caliendo-Parro), unless engine_sectors = 0 or it has no sectors
-        self._engine = (engine_for(w, int(self.params["sector_elasticities"]))
+        self._engine = (engine_for(w, int(self.params["sector_elasticities"]),
+                                   self.params["import_nest"])
                         if self.params["engine_sectors"] else None)
         self.sector_equilibrium: trade.SectorEquilibrium | None = None
         self._last_sectoral: trade.SectorEquilibrium | None = None

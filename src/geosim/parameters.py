@@ -151,6 +151,18 @@ _TABLE = [
               "tariffwar (docs/model.md, Sectors); trade-weighted to geosim's 7 sectors",
               "which published trade elasticities θ per sector the sector engine uses",
               integer=True),
+    Parameter("import_nest", 1, 0.25, 1, "ratio",
+              "assumption, range 0.25-1. 1 (default): one nest, Caliendo & Parro (2015), whose "
+              "theta the engine uses and whose NAFTA table it reproduces. Below 1 imports are a "
+              "nest of their own: sources substitute by theta (identified from tariff "
+              "variation across sources), home goods against imports by eta = import_nest * "
+              "theta; GTAP's 'rule of two' sigma_D = sigma_M / 2 (Hertel, Hummels, Ivanic & "
+              "Keeney 2007, Economic Modelling 24) is about 0.5 in these units, and Feenstra, "
+              "Luck, Obstfeld & Russ (2018, REStat 100) estimate the home-foreign elasticity "
+              "below the among-sources one; used by the sector engine only (docs/model.md)",
+              "η/θ: each sector's elasticity between home goods and imports (η) relative to "
+              "the trade elasticity θ among import sources; 1 is one nest (Caliendo & Parro "
+              "2015)"),
     Parameter("commodity_prices", 1, 0, 1, "switch",
               "World Bank Commodity Price Data (Pink Sheet, May 2025): agriculture, energy and "
               "metals & minerals indices deflated by MUV, observed to 2024 and held at the "
@@ -223,6 +235,9 @@ def _check_domain(p: Parameter, value: float) -> None:
     if p.name == "commodity_demand_elasticity" and not 0.0 <= value <= 1.0:
         raise ParameterError("parameter 'commodity_demand_elasticity' must be in [0, 1] "
                              f"(1: spending shares ignore prices), got {value:g}")
+    if p.name == "import_nest" and not 0.0 < value <= 1.0:
+        raise ParameterError(f"parameter 'import_nest' must be in (0, 1] (η = import_nest · θ "
+                             f"between home goods and imports), got {value:g}")
     if p.name == "delta" and value >= 1:
         raise ParameterError(f"parameter 'delta' must be < 1, got {value:g}")
     if p.integer and value != int(value):
@@ -241,6 +256,8 @@ def hard_limits(name: str) -> tuple[float, float]:
         low, high = 0.0, 1.0
     if name == "delta":
         high = 1.0
+    if name == "import_nest":
+        low, high = 0.0, 1.0
     return low, high
 
 

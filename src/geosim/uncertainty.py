@@ -6,8 +6,8 @@ Distributions (`distributions`): a parameter with a standard error (`Parameter.s
 is an estimate) is Normal(default, se) truncated to its hard limits (σ > 1, non-negative
 elasticities, ...); every other uncertain parameter is uniform over its documented range
 [low, high]. Not drawn (`NOT_DRAWN`): the investors' yearly budgets, which scenarios set and
-change, the choice of engine and of published elasticities, the sector engine's commodity-price
-driver and its elasticity, and any parameter the caller fixes (`--param`).
+change, the choice of engine, of published elasticities and of the sector engine's nesting, its
+commodity-price driver and that driver's elasticity, and any parameter the caller fixes (`--param`).
 
 Design (`design`): N draws on a scrambled Latin hypercube (`scipy.stats.qmc`), each draw with
 its own seed from the root `SeedSequence` (`experiments.samplers.run_seed`), so the effect's
@@ -51,6 +51,8 @@ NOT_DRAWN = {
                       "quantity: compare the two with --param engine_sectors=0 and =1",
     "sector_elasticities": "a choice among published specifications, used only by the sector "
                            "engine: run the alternatives with --param",
+    "import_nest": "a choice of model structure (one nest or imports nested), used only by the "
+                   "sector engine: compare with --param import_nest=0.5",
     "commodity_prices": "a choice of driver (observed commodity prices on or off), used only by "
                         "the sector engine: compare with --param commodity_prices=0",
     "commodity_demand_elasticity": "used only by the sector engine, which the default one-sector "

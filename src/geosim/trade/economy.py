@@ -39,6 +39,9 @@ class Economy:
         expenditure: X[n, j] = Σ_i Z[j, i, n] (1 + τ[j, i, n]) (derived).
         share: π[j, i, n] = Z (1 + τ) / X[n, j] (derived; own share 1 where X = 0).
         output: Y[i, j] = Σ_n Z[j, i, n] (derived).
+        nest: η_j, the elasticity between a sector's home good and its imports, where
+            imports are a nest of their own within which sources substitute by θ_j (the
+            Armington nest of GTAP); η = θ (the default) is one nest, Caliendo–Parro's model.
     """
 
     flows: np.ndarray
@@ -52,6 +55,7 @@ class Economy:
     expenditure: np.ndarray
     share: np.ndarray
     output: np.ndarray
+    nest: np.ndarray
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -68,9 +72,15 @@ class Economy:
         return bool(np.any(self.tariff))
 
     @functools.cached_property
+    def nested(self) -> bool:
+        """Whether some sector's imports form a nest of their own (η ≠ θ)."""
+        return bool(np.any(self.nest != self.theta))
+
+    @functools.cached_property
     def one_sector(self) -> bool:
-        """One sector, no inputs: the Armington case."""
-        return self.shape[1] == 1 and not self.has_io and bool(np.all(self.va_share == 1))
+        """One sector, no inputs, one nest: the Armington case."""
+        return (self.shape[1] == 1 and not self.has_io and not self.nested
+                and bool(np.all(self.va_share == 1)))
 
     @functools.cached_property
     def own_use(self) -> np.ndarray:
@@ -98,6 +108,7 @@ class Economy:
         final_share: np.ndarray | None = None,
         factor_income: np.ndarray | None = None,
         deficit: np.ndarray | None = None,
+        nest: np.ndarray | float | None = None,
     ) -> Economy:
         """Check the data and derive expenditure, shares and output.
 
@@ -111,6 +122,8 @@ class Economy:
                 (X − G·Y) / income, which must then be non-negative.
             factor_income: N value added; default Σ_j β Y.
             deficit: N trade deficits; default imports minus exports in the flows.
+            nest: per-sector elasticity η between home goods and imports (> 0), or one number;
+                default θ (one nest).
 
         Raises:
             TradeDataError: naming the array and the first bad entry.
@@ -124,6 +137,9 @@ class Economy:
         check_entries("flows", z, lambda v: np.isfinite(v) & (v >= 0), "non-negative and finite")
         th = np.broadcast_to(np.asarray(theta, dtype=float), (n_sectors,)).copy()
         check_entries("theta", th, lambda v: np.isfinite(v) & (v > 0), "a positive number")
+        eta = th.copy() if nest is None else np.broadcast_to(
+            np.asarray(nest, dtype=float), (n_sectors,)).copy()
+        check_entries("nest", eta, lambda v: np.isfinite(v) & (v > 0), "a positive number")
         tau = _array("tariff", tariff, (n_sectors, n, n), 0.0)
         check_entries("tariff", tau, lambda v: np.isfinite(v) & (v > -1), "finite and > -1")
         beta = _array("va_share", va_share, (n, n_sectors), 1.0)
@@ -176,7 +192,7 @@ class Economy:
             if np.any(np.abs(alpha.sum(axis=1) - 1.0) > 1e-6):
                 e = int(np.argmax(np.abs(alpha.sum(axis=1) - 1.0)))
                 raise TradeDataError(f"final_share[{e}, :] sums to {alpha[e].sum():.6g}, not 1")
-        economy = cls(z, th, tau, beta, g, alpha, wl, d, x, share, y)
+        economy = cls(z, th, tau, beta, g, alpha, wl, d, x, share, y, eta)
         for f in dataclasses.fields(economy):
             getattr(economy, f.name).setflags(write=False)
         return economy
@@ -185,7 +201,8 @@ class Economy:
         """A new Economy with some inputs replaced (derived arrays recomputed)."""
         inputs = {"flows": self.flows, "theta": self.theta, "tariff": self.tariff,
                   "va_share": self.va_share, "io": self.io, "final_share": self.final_share,
-                  "factor_income": self.factor_income, "deficit": self.deficit}
+                  "factor_income": self.factor_income, "deficit": self.deficit,
+                  "nest": self.nest}
         return Economy.build(**(inputs | changes))
 
 

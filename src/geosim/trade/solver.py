@@ -14,6 +14,11 @@ a linear system, and what is left is each economy's factor market:
     X'_nj  = Σ_k G_njk Y'_nk + α_nj I'_n,   Y'_ij = Σ_n π'_jin X'_nj / (1 + τ'_jin)
     I'_n   = ŵ_n L̂_n w_nL_n + Σ_j Σ_i τ'_jin π'_jin X'_nj / (1 + τ'_jin) + D'_n
     ŵ_n L̂_n w_nL_n = Σ_j β_nj Y'_nj
+
+With an import nest (`Economy.nest`, η_j ≠ θ_j; GTAP's Armington structure) the home good and
+the imports' composite substitute by η_j and import sources among themselves by θ_j:
+P̂_nj^(−η) = λ_jn (ĉ_nj/ẑ_nj)^(−η) + (1 − λ_jn) P̂ᴹ_nj^(−η), P̂ᴹ the import nest's price index over
+i ≠ n (as P̂ above, shares within imports); η = θ is the one nest above.
 """
 
 from __future__ import annotations
@@ -270,6 +275,17 @@ class Market:
         # a[j, i, n] = π (κ̂ / ẑ)^(−θ): the one-sector engine's π t̂^(1−σ)
         self.a = eco.share if log_kappa is None else eco.share * np.exp(
             -self.theta[:, None, None] * log_kappa)
+        self.eta = eco.nest  # η_j: home goods against imports (θ_j: one nest)
+        self.nested = eco.nested
+        if self.nested:  # the home good priced by η, the import nest's sources by θ
+            n = eco.shape[0]
+            home = _diagonal(eco.share)  # λ[j, n]
+            self.import_share = 1.0 - home
+            if log_kappa is not None:
+                own_kappa = _diagonal(np.broadcast_to(log_kappa, eco.share.shape))
+                home = home * np.exp(-self.eta[:, None] * own_kappa)
+            self.home = home
+            self.a = self.a * (1.0 - _identity(n))  # the import nest: sources other than home
         self.has_tariff = eco.has_tariff if shock.tariff is None else bool(np.any(tau))
         self.net = 1.0 / (1.0 + tau) if self.has_tariff else None  # 1 / (1 + τ')
         endow = 1.0 if shock.endowment is None else np.asarray(shock.endowment) ** step
@@ -313,12 +329,19 @@ class Market:
         io_t = eco.io.transpose(0, 2, 1)  # [i, j, k]
         a_own = _diagonal(self.a)  # [j, i]
         for _ in range(2_000):
-            powered = np.exp(-self.theta[:, None] * u.T)  # ĉ^(−θ), [j, i]
-            total = np.matmul(powered[:, None, :], self.a)[:, 0, :]  # Σ_i a ĉ^(−θ), [j, n]
-            log_p = (-np.log(total) / self.theta[:, None]).T
-            # Jacobi step: each cost's pass-through to itself (own inputs bought at home)
-            # solved exactly, so the contraction runs on the rest only
-            own = self._own_use * (a_own * powered / total).T
+            if self.nested:
+                num = self._powered(u)
+                total = num.sum(axis=1)  # P̂^(−η), [j, n]
+                home = _diagonal(num) / total  # π'_nn, [j, n]
+            else:
+                powered = np.exp(-self.theta[:, None] * u.T)  # ĉ^(−θ), [j, i]
+                total = np.matmul(powered[:, None, :], self.a)[:, 0, :]  # Σ_i a ĉ^(−θ), [j, n]
+                home = a_own * powered / total
+            log_p = (-np.log(total) / self.eta[:, None]).T
+            # Jacobi step: each cost's pass-through to itself (own inputs bought at home, a
+            # share π'_nn of the sector's price index) solved exactly, so the contraction runs
+            # on the rest only
+            own = self._own_use * home.T
             new = (base + np.matmul(io_t, log_p[:, :, None])[:, :, 0] - own * u) / (1.0 - own)
             gap = np.max(np.abs(new - u))
             u = new
@@ -331,11 +354,24 @@ class Market:
         """ln P̂[n, j] from log unit costs u[i, j]."""
         if self._log_price is not None and self._log_price[0] is u:  # the last evaluation's
             return self._log_price[1]
-        return -np.log(self._powered(u).sum(axis=1)).T / self.theta
+        return -np.log(self._powered(u).sum(axis=1)).T / self.eta
 
     def _powered(self, u: np.ndarray) -> np.ndarray:
-        """a[j, i, n] ĉ_ij^(−θ_j)."""
-        return self.a * np.exp(-self.theta[:, None] * u.T)[:, :, None]
+        """Each source's term of the price index P̂_nj^(−η_j) = Σ_i term[j, i, n], so that
+        π'[j, i, n] = term / Σ_i term. One nest: a[j, i, n] ĉ_ij^(−θ_j). With an import nest
+        (`Economy.nest`): home λ_jn (ĉ_nj κ̂_jnn)^(−η_j), and each import source's share of the
+        nest's (1 − λ_jn) T_jn^(η/θ), T_jn = Σ_(i≠n) a ĉ^(−θ) / (1 − λ_jn) = P̂ᴹ_jn^(−θ_j)."""
+        powered = self.a * np.exp(-self.theta[:, None] * u.T)[:, :, None]
+        if not self.nested:
+            return powered
+        theta, eta = self.theta[:, None], self.eta[:, None]
+        trades = self.import_share > 0
+        level = powered.sum(axis=1) / np.where(trades, self.import_share, 1.0)  # T[j, n]
+        scale = np.where(trades, np.where(trades, level, 1.0) ** (eta / theta - 1.0), 0.0)
+        powered *= scale[:, None, :]
+        n = len(u)
+        powered[:, np.arange(n), np.arange(n)] = self.home * np.exp(-eta * u.T)
+        return powered
 
     # --- quantities ---------------------------------------------------------------------------
 
@@ -344,8 +380,8 @@ class Market:
         eco = self.eco
         u = self.costs(z)
         num = self._powered(u)
-        total = num.sum(axis=1)  # Σ_i a ĉ^(−θ) = P̂^(−θ), [j, n]
-        self._log_price = (u, -np.log(total).T / self.theta)
+        total = num.sum(axis=1)  # Σ_i a ĉ^(−θ) = P̂^(−θ) (P̂^(−η) with an import nest), [j, n]
+        self._log_price = (u, -np.log(total).T / self.eta)
         pi = num / total[:, None, :]  # π'[j, i, n]
         factor = eco.factor_income if self.conditional else np.exp(z) * self.qy
         if self.conditional:
@@ -440,6 +476,11 @@ class Market:
         avg = np.matmul(pi.transpose(0, 2, 1), by_sector)  # Σ_m π'_jmn du_mj, [j, n, d]
         d_out = -theta[None, :, None] * (output[:, :, None] * du
                                          - np.matmul(flows, avg).transpose(1, 0, 2))
+        if self.nested:
+            home_gap, import_gap = self._nest_gaps(pi, by_sector, avg)
+            apart = (theta - self.eta)[:, None, None]
+            d_out = d_out + (apart * (_diagonal(flows)[:, :, None] * home_gap + np.matmul(
+                flows * (1.0 - _identity(n)), import_gap))).transpose(1, 0, 2)
         dv = np.zeros((n, n)) if self.conditional else np.diag(factor)
         if self.conditional:
             dd = np.zeros((n, n))
@@ -453,6 +494,11 @@ class Market:
             moved = (np.matmul(revenue.transpose(0, 2, 1), by_sector)
                      - revenue.sum(axis=1)[:, :, None] * avg)  # [j, n, d]
             income = income - np.tensordot(theta, moved, axes=1)
+            if self.nested:
+                home_rev = _diagonal(revenue)[:, :, None]
+                nest = home_rev * home_gap + (revenue.sum(axis=1)[:, :, None] - home_rev
+                                              ) * import_gap
+                income = income + np.tensordot(theta - self.eta, nest, axes=1)
         rhs = eco.final_share[:, :, None] * income[:, None, :]
         if eco.has_io:
             rhs = rhs + np.matmul(eco.io, d_out)
@@ -468,6 +514,17 @@ class Market:
         d_log = (d_demand / labour[:, None] - d_supply / supply[:, None]
                  + d_supply.sum(axis=0) / supply.sum() - d_demand.sum(axis=0) / labour.sum())
         return ratio[:, None] * d_log
+
+    @staticmethod
+    def _nest_gaps(pi: np.ndarray, by_sector: np.ndarray, avg: np.ndarray):
+        """What an import nest adds to ∂ln π'_jin = −θ_j du_i + θ_j Σ_m π'_jmn du_m (one nest):
+        (θ − η) (du_n − Σ_m π'_mn du_m) on the home share, and (θ − η) λ'/(1 − λ')
+        (Σ_m π'_mn du_m − du_n) on each import share, λ' = π'_jnn; both [j, n, d]."""
+        home_gap = by_sector - avg
+        home = _diagonal(pi)
+        trades = home < 1.0
+        odds = np.where(trades, home / np.where(trades, 1.0 - home, 1.0), 0.0)
+        return home_gap, -odds[:, :, None] * home_gap
 
     def _one_sector_jacobian(self, ratio, new, demand, out, spend) -> np.ndarray:
         """The Jacobian above in closed form for one sector without inputs or tariffs (the
