@@ -220,15 +220,17 @@ def test_bad_scenario_values_name_the_file_and_field(tmp_path, capsys, field, va
 
 
 def test_docs_sector_backtest_table_is_current(tmp_path, capsys):
-    """docs/validation.md quotes the sector back-test without and with prices (seed 1): the
-    quoted MAE must be what `geosim backtest` gives now; persistence is the same for both."""
+    """docs/validation.md quotes the sector back-test without and with prices, and with imports
+    nested (seed 1): the quoted MAE must be what `geosim backtest` gives now; persistence is the
+    same for all."""
     import pandas as pd
 
     from geosim.backtest import scored_economies, skill_summary
 
     scored = scored_economies(load_world(2012), load_world())
     columns = {}
-    for label, extra in (("off", ["--param", "commodity_prices=0"]), ("on", [])):
+    for label, extra in (("off", ["--param", "commodity_prices=0"]), ("on", []),
+                         ("nested", ["--param", "import_nest=0.5"])):
         out = tmp_path / label
         assert cli_main(["backtest", "--seed", "1", "--param", "engine_sectors=1",
                          "--out", str(out)] + extra) == 0
@@ -240,10 +242,10 @@ def test_docs_sector_backtest_table_is_current(tmp_path, capsys):
     labels = {"china_export_share": "China, exports", "us_export_share": "US, exports",
               "china_import_share": "China, imports", "us_import_share": "US, imports"}
     for indicator, label in labels.items():
-        off, on = (columns[k].loc[indicator] for k in ("off", "on"))
+        off, on, nested = (columns[k].loc[indicator] for k in ("off", "on", "nested"))
         cells = [f"{off.model_mae_pp:.2f}", f"{on.model_mae_pp:.2f}",
-                 f"{on.persistence_mae_pp:.2f}"]
+                 f"{nested.model_mae_pp:.2f}", f"{on.persistence_mae_pp:.2f}"]
         row = next(line for line in doc.splitlines()
-                   if line.startswith(f"| {label} |") and line.count("|") == 6)
+                   if line.startswith(f"| {label} |") and line.count("|") == 7)
         values = [c.strip().strip("*") for c in row.strip("|").split("|")]
         assert values[2:] == cells, f"docs/validation.md, {label}: now {cells}"
