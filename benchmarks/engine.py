@@ -254,6 +254,13 @@ def sector_benchmarks(repeats: int) -> None:
     print(f"  warm start  {warm_s * 1e3:7.2f} ms   ({warm.iterations} Newton iterations; from "
           f"the solution at 90 % of the cut)   goal <= {GOAL_SECTORS_MS:g} ms: "
           f"{'met' if warm_s * 1e3 <= GOAL_SECTORS_MS else 'MISSED'}")
+    nested = economy.replace(nest=0.5 * economy.theta)  # `import_nest = 0.5` (docs/model.md)
+    cold_s, cold = median_time(lambda: solve_sectors(nested, Shock(tariff=tariff)), repeats)
+    near = solve_sectors(nested, Shock(tariff=nested.tariff + 0.9 * (tariff - nested.tariff)))
+    warm_s, warm = median_time(
+        lambda: solve_sectors(nested, Shock(tariff=tariff), start=near), repeats)
+    print(f"  the same, imports nested (eta = theta / 2): cold {cold_s * 1e3:.2f} ms "
+          f"({cold.iterations} iterations), warm {warm_s * 1e3:.2f} ms ({warm.iterations})")
 
 
 if __name__ == "__main__":

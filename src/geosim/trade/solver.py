@@ -329,14 +329,14 @@ class Market:
         io_t = eco.io.transpose(0, 2, 1)  # [i, j, k]
         a_own = _diagonal(self.a)  # [j, i]
         for _ in range(2_000):
-            if self.nested:
-                num = self._powered(u)
-                total = num.sum(axis=1)  # P̂^(−η), [j, n]
-                home = _diagonal(num) / total  # π'_nn, [j, n]
+            powered = np.exp(-self.theta[:, None] * u.T)  # ĉ^(−θ), [j, i]
+            total = np.matmul(powered[:, None, :], self.a)[:, 0, :]  # Σ_i a ĉ^(−θ), [j, n]
+            if self.nested:  # total is the import nest's; P̂^(−η) adds home to it
+                own_term = self.home * np.exp(-self.eta[:, None] * u.T)
+                total = own_term + self._nest_term(total)
             else:
-                powered = np.exp(-self.theta[:, None] * u.T)  # ĉ^(−θ), [j, i]
-                total = np.matmul(powered[:, None, :], self.a)[:, 0, :]  # Σ_i a ĉ^(−θ), [j, n]
-                home = a_own * powered / total
+                own_term = a_own * powered
+            home = own_term / total  # π'_nn, [j, n]
             log_p = (-np.log(total) / self.eta[:, None]).T
             # Jacobi step: each cost's pass-through to itself (own inputs bought at home, a
             # share π'_nn of the sector's price index) solved exactly, so the contraction runs
@@ -364,14 +364,19 @@ class Market:
         powered = self.a * np.exp(-self.theta[:, None] * u.T)[:, :, None]
         if not self.nested:
             return powered
-        theta, eta = self.theta[:, None], self.eta[:, None]
-        trades = self.import_share > 0
-        level = powered.sum(axis=1) / np.where(trades, self.import_share, 1.0)  # T[j, n]
-        scale = np.where(trades, np.where(trades, level, 1.0) ** (eta / theta - 1.0), 0.0)
-        powered *= scale[:, None, :]
+        imports = powered.sum(axis=1)  # Σ_(i≠n) a ĉ^(−θ), [j, n]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            powered *= np.where(imports > 0, self._nest_term(imports) / imports, 0.0)[:, None, :]
         n = len(u)
-        powered[:, np.arange(n), np.arange(n)] = self.home * np.exp(-eta * u.T)
+        powered[:, np.arange(n), np.arange(n)] = self.home * np.exp(-self.eta[:, None] * u.T)
         return powered
+
+    def _nest_term(self, imports: np.ndarray) -> np.ndarray:
+        """The import nest's term of P̂^(−η), (1 − λ) T^(η/θ), from Σ_(i≠n) a ĉ^(−θ) = (1 − λ) T."""
+        trades = self.import_share > 0
+        level = imports / np.where(trades, self.import_share, 1.0)
+        exponent = (self.eta / self.theta)[:, None]
+        return np.where(trades, self.import_share * np.where(trades, level, 1.0) ** exponent, 0.0)
 
     # --- quantities ---------------------------------------------------------------------------
 
