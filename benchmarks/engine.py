@@ -244,10 +244,7 @@ def sector_benchmarks(repeats: int) -> None:
           f"({nafta.iterations} Newton iterations)")
     label, economy, tariff = sector_world()
     n, j = economy.shape
-    cold_s, cold = median_time(lambda: solve_sectors(economy, Shock(tariff=tariff)), repeats)
-    near = solve_sectors(economy, Shock(tariff=economy.tariff + 0.9 * (tariff - economy.tariff)))
-    warm_s, warm = median_time(
-        lambda: solve_sectors(economy, Shock(tariff=tariff), start=near), repeats)
+    (cold_s, cold), (warm_s, warm) = cold_and_warm(economy, tariff, repeats)
     print(f"\n{label} ({n} x {j}), input-output links, tariffs among Latin American "
           f"economies removed (median of {repeats})")
     print(f"  cold start  {cold_s * 1e3:7.2f} ms   ({cold.iterations} Newton iterations)")
@@ -255,13 +252,18 @@ def sector_benchmarks(repeats: int) -> None:
           f"the solution at 90 % of the cut)   goal <= {GOAL_SECTORS_MS:g} ms: "
           f"{'met' if warm_s * 1e3 <= GOAL_SECTORS_MS else 'MISSED'}")
     nested = economy.replace(nest=0.5 * economy.theta)  # `import_nest = 0.5` (docs/model.md)
-    cold_s, cold = median_time(lambda: solve_sectors(nested, Shock(tariff=tariff)), repeats)
-    near = solve_sectors(nested, Shock(tariff=nested.tariff + 0.9 * (tariff - nested.tariff)))
-    warm_s, warm = median_time(
-        lambda: solve_sectors(nested, Shock(tariff=tariff), start=near), repeats)
+    (cold_s, cold), (warm_s, warm) = cold_and_warm(nested, tariff, repeats)
     print(f"  the same, imports nested (eta = theta / 2): cold {cold_s * 1e3:.2f} ms "
           f"({cold.iterations} iterations), warm {warm_s * 1e3:.2f} ms ({warm.iterations})")
 
+
+def cold_and_warm(economy: Economy, tariff: np.ndarray, repeats: int):
+    """Median time and result of the solve to ``tariff`` from the baseline (cold) and from the
+    solution at 90 % of the way (warm)."""
+    cold = median_time(lambda: solve_sectors(economy, Shock(tariff=tariff)), repeats)
+    near = solve_sectors(economy, Shock(tariff=economy.tariff + 0.9 * (tariff - economy.tariff)))
+    warm = median_time(lambda: solve_sectors(economy, Shock(tariff=tariff), start=near), repeats)
+    return cold, warm
 
 if __name__ == "__main__":
     main()
