@@ -522,8 +522,8 @@ class Market:
 
     @staticmethod
     def _nest_gaps(pi: np.ndarray, by_sector: np.ndarray, avg: np.ndarray):
-        """What an import nest adds to ∂ln π'_jin = −θ_j du_i + θ_j Σ_m π'_jmn du_m (one nest):
-        (θ − η) (du_n − Σ_m π'_mn du_m) on the home share, and (θ − η) λ'/(1 − λ')
+        """What an import nest adds to ∂ln π'_jin = −θ_j du_i + θ_j Σ_m π'_jmn du_m (one nest),
+        divided by (θ_j − η_j): du_n − Σ_m π'_mn du_m on the home share and λ'/(1 − λ')
         (Σ_m π'_mn du_m − du_n) on each import share, λ' = π'_jnn; both [j, n, d]."""
         home_gap = by_sector - avg
         home = _diagonal(pi)
