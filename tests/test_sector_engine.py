@@ -181,6 +181,29 @@ def test_an_import_nest_diverts_a_tariff_to_other_import_sources():
     assert gains[0.5][0] < gains[1.0][0]  # home
 
 
+def test_an_import_nest_leaves_a_sector_nobody_trades_at_home():
+    """A nontraded sector (λ = 1, services in the shipped worlds) with imports nested
+    elsewhere: the solve converges, its flows stay on the diagonal, and the Jacobian still
+    matches finite differences."""
+    economy = random_economy(n=5, sectors=3, seed=24)
+    flows = np.array(economy.flows)
+    flows[2] *= np.eye(5)  # sector 2: domestic only
+    economy = Economy.build(flows, economy.theta, tariff=economy.tariff * (np.arange(3) < 2)[
+        :, None, None], va_share=economy.va_share, io=economy.io, nest=0.5 * economy.theta)
+    tariff = economy.tariff * 1.5
+    eq = solve_sectors(economy, Shock(tariff=tariff), tol=1e-12)
+    assert np.all(eq.flows[2][~np.eye(5, dtype=bool)] == 0.0)
+    market = Market(economy, Shock(tariff=tariff), 1.0, "world_share", False)
+    market.jacobian_tol, market.inner_tol = 1e-14, 1e-15
+    z = np.random.default_rng(25).normal(0.0, 0.05, 5)
+    ratio, point = market.excess(z)
+    analytic = market.jacobian(ratio, point)
+    h = 1e-6
+    numeric = np.stack([(market.excess(z + h * e)[0] - market.excess(z - h * e)[0]) / (2 * h)
+                        for e in np.eye(5)], axis=1)
+    np.testing.assert_allclose(analytic, numeric, atol=1e-7)
+
+
 @pytest.mark.parametrize("imbalance", ["world_share", "zero", "output_ratio"])
 @pytest.mark.parametrize("conditional", [False, True])
 @pytest.mark.parametrize("sectors", [4, 1])
