@@ -33,7 +33,7 @@ import pandas as pd
 
 from geosim import metrics
 from geosim.experiments.evaluate import Context
-from geosim.experiments.samplers import run_seed
+from geosim.experiments.samplers import block_size, run_seed
 from geosim.experiments.spec import OutcomeSpec, ParameterSpec
 from geosim.experiments.sweep import run_batch
 from geosim.parameters import PARAMETERS, hard_limits
@@ -132,7 +132,7 @@ def design(specs: Sequence[ParameterSpec], draws: int, root: int) -> Design:
     columns = [s.from_unit(unit[:, j]) for j, s in enumerate(specs)]
     values = [{s.name: c[i][0] for s, c in zip(specs, columns, strict=True)}
               for i in range(len(unit))]
-    block = d + 2 if method == "saltelli" else 1  # see `experiments.samplers.seed_block`
+    block = block_size("sobol", d, second_order=False) if method == "saltelli" else 1
     return Design(unit, values, [run_seed(root, i // block, 0) for i in range(len(unit))],
                   method)
 

@@ -102,10 +102,16 @@ def seed_block(spec: SweepSpec) -> int:
     instead of adding its variance to every total index, and runs that differ only in a
     scenario's policy fields share their business-as-usual reference (the driver groups them).
     """
-    d = len(spec.parameters)
-    if spec.sampler == "sobol":
-        return 2 * d + 2 if spec.options.get("calc_second_order", True) else d + 2
-    if spec.sampler == "morris":
+    return block_size(spec.sampler, len(spec.parameters),
+                      spec.options.get("calc_second_order", True))
+
+
+def block_size(sampler: str, d: int, second_order: bool = True) -> int:
+    """The samples of one block of ``sampler`` over ``d`` inputs (`seed_block`): Sobol 2D + 2
+    (D + 2 without second order), Morris D + 1, otherwise 1."""
+    if sampler == "sobol":
+        return 2 * d + 2 if second_order else d + 2
+    if sampler == "morris":
         return d + 1
     return 1
 

@@ -281,6 +281,8 @@ class Market:
             n = eco.shape[0]
             home = _diagonal(eco.share)  # λ[j, n]
             self.import_share = 1.0 - home
+            self._trades = self.import_share > 0  # sectors bought abroad at all (not services)
+            self._nest_scale = np.where(self._trades, self.import_share, 1.0)
             if log_kappa is not None:
                 own_kappa = _diagonal(np.broadcast_to(log_kappa, eco.share.shape))
                 home = home * np.exp(-self.eta[:, None] * own_kappa)
@@ -373,10 +375,9 @@ class Market:
 
     def _nest_term(self, imports: np.ndarray) -> np.ndarray:
         """The import nest's term of P̂^(−η), (1 − λ) T^(η/θ), from Σ_(i≠n) a ĉ^(−θ) = (1 − λ) T."""
-        trades = self.import_share > 0
-        level = imports / np.where(trades, self.import_share, 1.0)
-        exponent = (self.eta / self.theta)[:, None]
-        return np.where(trades, self.import_share * np.where(trades, level, 1.0) ** exponent, 0.0)
+        level = np.where(self._trades, imports / self._nest_scale, 1.0)
+        return np.where(self._trades, self._nest_scale * level ** (self.eta / self.theta)[:, None],
+                        0.0)
 
     # --- quantities ---------------------------------------------------------------------------
 
