@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import psutil
 
+from geosim import references
 from geosim.data import load_world
 from geosim.experiments import design, load_sweep, prepare, run_sweep
 from geosim.experiments.engines import make_engine
@@ -32,7 +33,7 @@ from geosim.experiments.evaluate import execute
 from geosim.experiments.samplers import runs as design_runs
 from geosim.experiments.samplers import seed_block
 from geosim.experiments.sweep import _drive
-from geosim.model import _REFERENCES, GeoModel
+from geosim.model import GeoModel
 from geosim.runner import simulate
 from geosim.scenario import load_scenario
 
@@ -197,11 +198,11 @@ def bare_and_execute(until: int, n: int, tmp: Path) -> tuple[float, float]:
     execute(context, 0, values[0], 0)  # warm up
     bare, full = [], []
     for i, (v, sc) in enumerate(zip(values, scenarios, strict=True)):
-        _REFERENCES.clear()  # neither call may reuse the other's business-as-usual reference
+        references.forget()  # neither call may reuse the other's business-as-usual reference
         t0 = time.perf_counter()
         simulate(sc, seed=i, until=until, world=world, keep_flows=False)
         t1 = time.perf_counter()
-        _REFERENCES.clear()
+        references.forget()
         execute(context, i, v, i)
         full.append(time.perf_counter() - t1)
         bare.append(t1 - t0)

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from geosim import references
 from geosim.cli import main as cli
 from geosim.experiments import (
     SweepError,
@@ -29,7 +30,6 @@ from geosim.experiments import (
 )
 from geosim.experiments.evaluate import evaluate
 from geosim.experiments.plots import fan, new_axes
-from geosim.model import GeoModel
 from test_experiments_hooks import exit_on_seed, raise_on_sample
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -121,7 +121,7 @@ def test_the_same_seed_gives_the_same_outcomes_and_seeds_matter(reference, sweep
         assert [again[o] for o in outcomes] == [getattr(row, o) for o in outcomes]
     # the paired baseline reused from the run's reference equals a baseline simulated anew
     with monkeypatch.context() as m:
-        m.setattr(GeoModel, "shared_reference", classmethod(lambda cls, *a, **k: None))
+        m.setattr(references, "held", lambda *a, **k: None)
         row = df.iloc[17]
         plain, _ = evaluate(context, values[row["sample_id"]], int(row["seed"]))
     assert plain["china_vs_base"] == row["china_vs_base"] and plain["china_vs_base"] != 0
@@ -343,7 +343,6 @@ outcomes:
 def test_a_sobol_block_shares_seeds_and_grouped_runs_give_each_run_alone(tmp_path):
     from geosim.experiments.samplers import runs, seed_block
     from geosim.experiments.sweep import _shared_reference
-    from geosim.model import _REFERENCES
 
     path = tmp_path / "blocks.yaml"
     path.write_text(SOBOL)
@@ -365,7 +364,7 @@ def test_a_sobol_block_shares_seeds_and_grouped_runs_give_each_run_alone(tmp_pat
     assert (table["seed"].tolist() == seeds) and (table["status"] == "done").all()
     context = prepare(spec).context
     for run_id, sample, _, seed in listed:
-        _REFERENCES.clear()  # each run alone: nothing shared
+        references.forget()  # each run alone: nothing shared
         alone, _ = evaluate(context, values[sample], seed)
         row = table.iloc[run_id]
         for name, value in alone.items():

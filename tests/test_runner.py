@@ -113,25 +113,25 @@ def test_until_outside_the_horizon_is_a_user_error(tmp_path, capsys):
 
 def test_a_paired_baseline_is_the_runs_reference_reused_with_the_same_tables(monkeypatch):
     import geosim.runner as runner
-    from geosim import model as model_module
+    from geosim import references
     from geosim.data import load_world
     from geosim.model import GeoModel
     from geosim.scenario import load_scenario
 
     world, params = load_world(), {"kappa": 0.2, "sigma": 6.0}
-    model_module._REFERENCES.clear()
+    references.forget()
     fresh = simulate("baseline", seed=3, parameters=params, until=2030, world=world)
-    assert model_module._REFERENCES == {}  # a scenario without policies has no reference
+    assert references._REFERENCES == {}  # a scenario without policies has no reference
     simulate("pivot", seed=3, parameters=params, until=2034, world=world)
     baseline = load_scenario("baseline")
-    ref = GeoModel.shared_reference(baseline, parameters=params, seed=3, world=world)
+    ref = references.held(baseline, parameters=params, seed=3, world=world)
     assert ref is not None and ref.year == 2034  # stepped along with the pivot
     # another seed, other parameters or a scenario with policies: nothing to share
-    assert GeoModel.shared_reference(baseline, parameters=params, seed=4, world=world) is None
-    assert GeoModel.shared_reference(baseline, parameters={**params, "kappa": 0.21}, seed=3,
-                                     world=world) is None
-    assert GeoModel.shared_reference(load_scenario("pivot"), parameters=params, seed=3,
-                                     world=world) is None
+    assert references.held(baseline, parameters=params, seed=4, world=world) is None
+    assert references.held(baseline, parameters={**params, "kappa": 0.21}, seed=3,
+                           world=world) is None
+    assert references.held(load_scenario("pivot"), parameters=params, seed=3,
+                           world=world) is None
 
     class Unbuildable(GeoModel):
         def __init__(self, *args, **kwargs):
@@ -147,7 +147,7 @@ def test_a_paired_baseline_is_the_runs_reference_reused_with_the_same_tables(mon
     later = simulate("baseline", seed=3, parameters=params, world=world)  # steps it on to 2040
     assert later.region["year"].max() == 2040
     monkeypatch.undo()
-    model_module._REFERENCES.clear()
+    references.forget()
     pd.testing.assert_frame_equal(
         later.countries, simulate("baseline", seed=3, parameters=params, world=world).countries,
         check_exact=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from unittest import mock
 
-from geosim import model, runner
+from geosim import references, runner
 from geosim.backtest import scored_economies, skill_summary, skill_table
 from geosim.data import observed_gdp
 from geosim.reports import BACKTEST_SCENARIO, observed_worlds
@@ -43,7 +43,7 @@ def main() -> None:
     economies = [c for c in first.lac if c in last.iso3]
     print("| variant | China exp. | US exp. | China imp. | US imp. |\n|---|---:|---:|---:|---:|")
     for label, codes in VARIANTS.items():
-        model._REFERENCES.clear()  # business-as-usual references are cached by parameters only
+        references.forget()  # business-as-usual references are cached by parameters only
         with mock.patch("geosim.drivers.observed_gdp", return_value=world_like(codes)):
             sim = runner.simulate(BACKTEST_SCENARIO, seed=1, world=first)
         summary = skill_summary(skill_table(sim.countries, first, last, economies), scored)

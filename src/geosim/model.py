@@ -1,18 +1,16 @@
 """GeoModel: the agent-based model of trade and investment in the Americas (a `mesa.Model`).
 
-Owns the yearly state (endowments, investment stocks, alignment), the levers policies pull and
-the business-as-usual reference that investment effects are measured against. Tariffs and
-agreements live in `geosim.agreements`, the choice model and effects of investment in
-`geosim.investment`, observed output paths and the China × Latin America trend in
+Owns the yearly state (endowments, investment stocks, alignment) and the levers policies pull;
+investment effects are measured against a business-as-usual reference (`geosim.references`).
+Tariffs and agreements live in `geosim.agreements`, the choice model and effects of investment
+in `geosim.investment`, observed output paths and the China × Latin America trend in
 `geosim.drivers`, the trade graph in `geosim.graph`, the record of outcomes in
 `geosim.records`, what every model of a world starts from in `geosim.template`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import time
-from collections import OrderedDict
 from collections.abc import Mapping
 
 import mesa
@@ -20,7 +18,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from geosim import drivers, investment, metrics, trade
+from geosim import drivers, investment, metrics, references, trade
 from geosim.agents import (
     Country,
     Investor,
@@ -43,8 +41,6 @@ from geosim.template import leader, template_for
 
 # Alignment target: weight of trade ties (the rest is finance ties). Model assumption.
 TRADE_WEIGHT_IN_ALIGNMENT = 0.7
-# Business-as-usual reference models kept per process (a sweep's runs share them).
-REFERENCE_CACHE_SIZE = 8
 
 
 class GeoModel(mesa.Model):
@@ -84,7 +80,7 @@ class GeoModel(mesa.Model):
         super().__init__(rng=seed)
         self.scenario_spec = load_scenario(scenario or "baseline")
         self.params = resolve({**self.scenario_spec.parameters, **(parameters or {})})
-        self.world = world or _world_for(self.scenario_spec.start)
+        self.world = world or load_world(self.scenario_spec.start)
         self.seed = seed
         self.entropy = seed if seed is not None else int(np.random.SeedSequence().entropy % 2**63)
         w = self.world
@@ -133,7 +129,7 @@ class GeoModel(mesa.Model):
             self._events.setdefault(event.year, []).append(event)
         # Investment effects act on the stock above what the same model gives without the
         # scenario's policies (same seed): with no policy they are exactly zero.
-        self.reference = _business_as_usual(self)
+        self.reference = references.business_as_usual(self)
 
         self._graph: TradeGraph | None = None  # built when first read (see `trade_graph`)
         self._scoring: tuple[np.ndarray, ...] | None = None  # while investors allocate
@@ -367,13 +363,6 @@ class GeoModel(mesa.Model):
         common = size + p["weight_access"] * access + p["weight_return"] * ret
         return common, np.array([c.alignment for c in self.countries]), self._gdp_now()
 
-    def without_policies(self) -> Scenario:
-        """This model's scenario without its policy events (the business-as-usual reference's
-        scenario: for the shipped scenarios starting in 2023, the baseline)."""
-        spec = self.scenario_spec
-        kept = tuple(e for e in spec.events if not e.policy)
-        return dataclasses.replace(spec, name=f"{spec.name} (business as usual)", events=kept)
-
     def bau_stock(self) -> np.ndarray:
         """This year's business-as-usual stocks (investor × host × sector, USD)."""
         if self.reference is None:
@@ -402,27 +391,6 @@ class GeoModel(mesa.Model):
     def flows_frame(self, until: int | None = None) -> pd.DataFrame:
         """Bilateral flows of every recorded year (year, exporter, importer, value), USD."""
         return self.records.flows_frame(until)
-
-    @classmethod
-    def shared_reference(cls, scenario: Scenario, *, parameters: Mapping[str, float] | None,
-                         seed: int, world: World | None) -> GeoModel | None:
-        """A business-as-usual reference this process already holds that is exactly the model
-        ``GeoModel(scenario, parameters=..., seed=seed, world=world)`` would be (a scenario
-        without policy events, same world, horizon, parameters, seed and events), or None.
-
-        A sweep's paired baseline run is its run's reference: reusing it gives the same tables
-        without simulating the same path twice.
-        """
-        spec = load_scenario(scenario)
-        if any(e.policy for e in spec.events):
-            return None
-        params = resolve({**spec.parameters, **(parameters or {})})
-        world = world or _world_for(spec.start)
-        key = _reference_key(world, spec, params, seed, spec.events)
-        model = _REFERENCES.get(key)
-        if model is not None:
-            _REFERENCES.move_to_end(key)
-        return model
 
     @property
     def decisions(self) -> list[dict]:
@@ -615,44 +583,9 @@ class GeoModel(mesa.Model):
     def _finance_by_home(self, home: str) -> np.ndarray:
         return self.stock[self._template.by_home[home]].sum(axis=(0, 2))
 
+
 def _balance(us: np.ndarray, china: np.ndarray) -> np.ndarray:
     total = us + china
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(total > 0, (us - china) / total, 0.0)
 
-
-def _world_for(year: int) -> World:
-    """The embedded world of a base year."""
-    return load_world(year)
-
-
-_REFERENCES: OrderedDict[tuple, GeoModel] = OrderedDict()
-
-
-def _reference_key(world: World, spec: Scenario, params: Mapping[str, float], entropy: int,
-                   events: tuple) -> tuple:
-    return (id(world), spec.start, spec.end, tuple(sorted(params.items())), entropy,
-            tuple(repr(e) for e in events))
-
-
-def _business_as_usual(model: GeoModel) -> GeoModel | None:
-    """The model without the scenario's policies (same world, parameters, seed and horizon);
-    None when the scenario has no policy, since it is then its own reference.
-
-    References are shared within a process (a sweep's runs, a Shapley decomposition): the same
-    key always gives the same path, so sharing changes nothing but the time spent.
-    """
-    spec = model.scenario_spec
-    kept = tuple(e for e in spec.events if not e.policy)
-    if len(kept) == len(spec.events):
-        return None
-    key = _reference_key(model.world, spec, model.params, model.entropy, kept)
-    if key in _REFERENCES:
-        _REFERENCES.move_to_end(key)
-        return _REFERENCES[key]
-    reference = GeoModel(model.without_policies(), parameters=model.params, seed=model.entropy,
-                         world=model.world)
-    _REFERENCES[key] = reference
-    if len(_REFERENCES) > REFERENCE_CACHE_SIZE:
-        _REFERENCES.popitem(last=False)
-    return reference

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from geosim import __version__
+from geosim import __version__, references
 from geosim.data import World
 from geosim.model import GeoModel
 from geosim.scenario import Scenario, ScenarioError, load_scenario
@@ -83,7 +83,7 @@ def simulate(
     started = time.perf_counter()
     # A scenario without policies may be the business-as-usual reference of a run just made
     # (a sweep's paired baseline): the same model, already stepped; its tables are the same.
-    model = GeoModel.shared_reference(spec, parameters=parameters, seed=seed, world=world)
+    model = references.held(spec, parameters=parameters, seed=seed, world=world)
     if model is None:
         model = GeoModel(spec, parameters=parameters, seed=seed, world=world)
     built = time.perf_counter()

@@ -26,6 +26,7 @@ from geosim.model import GeoModel
 from geosim.parameters import ParameterError
 from geosim.plotting.maps import CHINA_COLOUR, US_COLOUR, MapData, MapRenderer, MapScale
 from geosim.plotting.svg import Marker, Series, line_chart, stacked_bars
+from geosim.references import without_policies
 from geosim.scenario import ScenarioError, list_scenarios, load_scenario
 from geosim.viz.info import INFO
 from geosim.viz.levers import (
@@ -140,8 +141,8 @@ def baseline_of(model: ClassroomModel) -> GeoModel:
     """The reference run: the run's scenario without its policy events (for the shipped
     scenarios that start in 2023, the baseline), with the same model parameters, seed and world,
     so the two runs differ only by the policies."""
-    return GeoModel(model.without_policies(), parameters=dict(model.params), seed=model.seed,
-                    world=model.world)
+    return GeoModel(without_policies(model.scenario_spec), parameters=dict(model.params),
+                    seed=model.seed, world=model.world)
 
 
 @dataclass
