@@ -8,19 +8,22 @@ refuse applicants.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
 
-from geosim import investment
+from geosim import investment, metrics
 from geosim.investment import InvestorProfile
 from geosim.policies import Application
 
 if TYPE_CHECKING:
     from geosim.model import GeoModel
+
+# Alignment target: weight of trade ties (the rest is finance ties). Model assumption.
+TRADE_WEIGHT_IN_ALIGNMENT = 0.7
 
 
 @dataclass
@@ -68,6 +71,32 @@ class Country(mesa.Agent):
     def update_alignment(self, target: float) -> None:
         """Move alignment part of the way towards what trade and finance ties suggest."""
         self.alignment += self.model.params["alignment_adjustment"] * (target - self.alignment)
+
+
+def tariff_answers(countries: Sequence[Country], increase: np.ndarray) -> np.ndarray:
+    """The tariffs (fractions, [exporter, importer]) that countries hit by this year's increases
+    (``increase``, the same layout) add in answer, each as its agent decides
+    (`Country.answer_tariffs`), all on the same state."""
+    answers = np.zeros_like(increase)
+    for i in np.flatnonzero(increase.any(axis=1)):
+        answers[:, i] = countries[i].answer_tariffs(increase[i, :], increase[:, i])
+    return answers
+
+
+def alignment_targets(flows: np.ndarray, us_finance: np.ndarray, china_finance: np.ndarray,
+                      usa: int, china: int) -> np.ndarray:
+    """The alignment trade and finance ties suggest for each economy (`Country.update_alignment`
+    moves towards it): US minus China share of trade, and of finance (stocks by home), each
+    over their sum, weighted `TRADE_WEIGHT_IN_ALIGNMENT` to trade."""
+    trade = _balance(metrics.trade_share(flows, usa), metrics.trade_share(flows, china))
+    finance = _balance(us_finance, china_finance)
+    return TRADE_WEIGHT_IN_ALIGNMENT * trade + (1 - TRADE_WEIGHT_IN_ALIGNMENT) * finance
+
+
+def _balance(us: np.ndarray, china: np.ndarray) -> np.ndarray:
+    total = us + china
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, (us - china) / total, 0.0)
 
 
 class Investor(mesa.Agent):
@@ -254,6 +283,36 @@ def customs_union_rule(pending: Pending, blocs: Iterable[TradeBloc]
             out.append((bloc, dataclasses.replace(app, country=m)))
             applying.add((bloc.name, m))
     return out, groups
+
+
+#: What a bloc's members weigh: every country's welfare change (%) if the applicant joined,
+#: and the number of new preferential pairs its accession makes.
+Gains = Callable[[TradeBloc, Application], tuple[np.ndarray, int]]
+
+
+def decide_applications(blocs: Iterable[TradeBloc], gains: Gains
+                        ) -> dict[str, dict[str, tuple[int | None, float]]]:
+    """Decide every pending application on the same state (the order of applications does not
+    matter) and clear the queues; return the newcomers each bloc admits together, {bloc:
+    {iso3: (phase_in or None, rules_of_origin_pct)}}. Customs unions apply whole or not at all
+    (`customs_union_rule`, `settle_unions`); ``gains`` is asked only for applications the model
+    decides (``decide: true``)."""
+    blocs = list(blocs)
+    pending = [(bloc, app) for bloc in blocs for app in bloc.applications
+               if app.country not in bloc.members]
+    for bloc in blocs:
+        bloc.applications = []
+    pending, groups = customs_union_rule(pending, blocs)
+    accepted: dict[str, dict[str, tuple[int | None, float]]] = {}
+    records: dict[tuple[str, str], dict] = {}
+    for bloc, app in pending:
+        record = bloc.decide(app, *gains(bloc, app)) if app.decide else bloc.decide(app, None, 0)
+        records[bloc.name, app.country] = record
+        if record["joined"]:
+            accepted.setdefault(bloc.name, {})[app.country] = (app.phase_in,
+                                                               app.rules_of_origin_pct)
+    settle_unions(groups, records, accepted)
+    return accepted
 
 
 def settle_unions(groups: dict[tuple[str, str], set[str]], records: dict[tuple[str, str], dict],

@@ -18,15 +18,17 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from geosim import drivers, investment, metrics, references, trade
+from geosim import drivers, investment, references, trade
 from geosim.agents import (
     Country,
+    Gains,
     Investor,
     Programme,
     TradeBloc,
-    customs_union_rule,
+    alignment_targets,
+    decide_applications,
     fta_parties,
-    settle_unions,
+    tariff_answers,
 )
 from geosim.agreements import AgreementState
 from geosim.data import World, joint_negotiation_unions, load_world
@@ -38,9 +40,6 @@ from geosim.policies import SECTORS, Application
 from geosim.records import Records
 from geosim.scenario import Scenario, ScenarioError, load_scenario
 from geosim.template import leader, template_for
-
-# Alignment target: weight of trade ties (the rest is finance ties). Model assumption.
-TRADE_WEIGHT_IN_ALIGNMENT = 0.7
 
 
 class GeoModel(mesa.Model):
@@ -158,7 +157,11 @@ class GeoModel(mesa.Model):
             event.apply(self)
         self.output_target = self.output_paths.targets(self.year)
         self._decide_applications()  # 2. applications, tariff responses
-        self._answer_tariff_increases(np.maximum(self.tariff - tariff_before, 0.0))
+        increase = np.maximum(self.tariff - tariff_before, 0.0)
+        if increase.any():  # countries hit by increases answer them
+            tariff = self.tariff  # in place: the agreements' array
+            tariff += tariff_answers(self.countries, increase)
+            np.fill_diagonal(tariff, 0.0)
         self._scoring = self._common_scores()  # 3. investment (shared terms fixed meanwhile)
         invest = np.stack([inv.allocate() for inv in self.investors.values()])
         self._scoring = None
@@ -412,54 +415,36 @@ class GeoModel(mesa.Model):
         return self._template.agreed
 
     def _decide_applications(self) -> None:
-        """Decide every application of this year on the same state, then admit together."""
-        pending = [(bloc, app) for bloc in self.blocs.values() for app in bloc.applications
-                   if app.country not in bloc.members]
-        for bloc in self.blocs.values():
-            bloc.applications = []
-        pending, groups = customs_union_rule(pending, self.blocs.values())
-        if not pending:
-            return
-        p = self.params
-        cost, q = self._cost_factor(), self._endowment()
-        now = self._solve_year(cost, q) if any(app.decide for _, app in pending) else None
-        agreed = self.agreements.has_agreement()
-        accepted: dict[str, dict[str, tuple[int | None, float]]] = {}
-        records: dict[tuple[str, str], dict] = {}
-        for bloc, app in pending:
-            if app.decide:
-                new = self.index(app.country)
-                members = [self.index(m) for m in bloc.members]
-                after = self.agreements.accession_cost(
-                    cost, new, members, beta=p["beta_rta"], sigma=p["sigma"],
-                    phase_in=app.phase_in or p["rta_phase_in"],
-                    external_tariff=bloc.external_tariff,
-                    rules_of_origin_pct=app.rules_of_origin_pct)
-                welfare = (self._solve(after, q, now.price).welfare / now.welfare - 1.0) * 100.0
-                fresh = sum(not agreed[new, m] or self.tariff[new, m] > 0
-                            or self.tariff[m, new] > 0 for m in members if m != new)
-                record = bloc.decide(app, welfare, fresh)
-            else:
-                record = bloc.decide(app, None, 0)
-            records[bloc.name, app.country] = record
-            if record["joined"]:
-                accepted.setdefault(bloc.name, {})[app.country] = (app.phase_in,
-                                                                   app.rules_of_origin_pct)
-        settle_unions(groups, records, accepted)
-        for name, newcomers in accepted.items():
+        """Blocs decide this year's applications (`agents.decide_applications`) on the same
+        state; the accepted are admitted together."""
+        for name, newcomers in decide_applications(self.blocs.values(),
+                                                   self._accession_gains()).items():
             self.admit(self.blocs[name], newcomers)
 
-    def _answer_tariff_increases(self, increase: np.ndarray) -> None:
-        """Each country hit by a tariff increase this year answers as its agent decides."""
-        if not increase.any():
-            return
-        hit = np.flatnonzero(increase.any(axis=1))
-        answers = {i: self.countries[i].answer_tariffs(increase[i, :], increase[:, i])
-                   for i in hit}
-        for i, answer in answers.items():
-            self.tariff[:, i] += answer  # country i's tariff on each partner's goods
-        np.fill_diagonal(self.tariff, 0.0)
+    def _accession_gains(self) -> Gains:
+        """Every country's welfare change (%) if an applicant joined a bloc, each against this
+        year's equilibrium before accessions (solved once, when first asked), and the new
+        preferential pairs it would make."""
+        now: list[tuple] = []
 
+        def gains(bloc: TradeBloc, app: Application) -> tuple[np.ndarray, int]:
+            p = self.params
+            if not now:
+                cost, q = self._cost_factor(), self._endowment()
+                now.append((cost, q, self._solve_year(cost, q), self.agreements.has_agreement()))
+            cost, q, before, agreed = now[0]
+            new = self.index(app.country)
+            members = [self.index(m) for m in bloc.members]
+            after = self.agreements.accession_cost(
+                cost, new, members, beta=p["beta_rta"], sigma=p["sigma"],
+                phase_in=app.phase_in or p["rta_phase_in"], external_tariff=bloc.external_tariff,
+                rules_of_origin_pct=app.rules_of_origin_pct)
+            welfare = (self._solve(after, q, before.price).welfare / before.welfare - 1.0) * 100.0
+            fresh = sum(not agreed[new, m] or self.tariff[new, m] > 0 or self.tariff[m, new] > 0
+                        for m in members if m != new)
+            return welfare, fresh
+
+        return gains
 
     def sector_flows(self) -> np.ndarray | None:
         """This year's flows by sector [sector, exporter, importer] (USD of the numeraire), or
@@ -569,11 +554,8 @@ class GeoModel(mesa.Model):
 
     def _set_alignment(self, initial: bool = False) -> None:
         """Alignment follows ties: US minus China share of trade and of finance, over their sum."""
-        us_t = metrics.trade_share(self.flows, self.usa)
-        cn_t = metrics.trade_share(self.flows, self.china)
-        us_f, cn_f = self._finance_by_home("USA"), self._finance_by_home("CHN")
-        target = (TRADE_WEIGHT_IN_ALIGNMENT * _balance(us_t, cn_t)
-                  + (1 - TRADE_WEIGHT_IN_ALIGNMENT) * _balance(us_f, cn_f))
+        target = alignment_targets(self.flows, self._finance_by_home("USA"),
+                                   self._finance_by_home("CHN"), self.usa, self.china)
         for country in self.countries:
             if initial:
                 country.alignment = float(target[country.index])
@@ -582,10 +564,4 @@ class GeoModel(mesa.Model):
 
     def _finance_by_home(self, home: str) -> np.ndarray:
         return self.stock[self._template.by_home[home]].sum(axis=(0, 2))
-
-
-def _balance(us: np.ndarray, china: np.ndarray) -> np.ndarray:
-    total = us + china
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(total > 0, (us - china) / total, 0.0)
 
