@@ -128,7 +128,7 @@ class GeoModel(mesa.Model):
             self._events.setdefault(event.year, []).append(event)
         # Investment effects act on the stock above what the same model gives without the
         # scenario's policies (same seed): with no policy they are exactly zero.
-        self.reference = references.business_as_usual(self)
+        self.reference = references.business_as_usual(self, GeoModel)
 
         self._graph: TradeGraph | None = None  # built when first read (see `trade_graph`)
         self._scoring: tuple[np.ndarray, ...] | None = None  # while investors allocate

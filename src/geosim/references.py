@@ -34,9 +34,10 @@ def without_policies(spec: Scenario) -> Scenario:
     return dataclasses.replace(spec, name=f"{spec.name} (business as usual)", events=kept)
 
 
-def business_as_usual(model: GeoModel) -> GeoModel | None:
-    """The model's reference, built (as a model of the same class) or shared; None when the
-    scenario has no policy, since it is then its own reference."""
+def business_as_usual(model: GeoModel, build: type[GeoModel]) -> GeoModel | None:
+    """The model's reference, built by ``build`` (GeoModel; not the class of ``model``, which
+    may be a front end's) or shared; None when the scenario has no policy, since it is then its
+    own reference."""
     spec = model.scenario_spec
     reference_spec = without_policies(spec)
     if len(reference_spec.events) == len(spec.events):
@@ -45,8 +46,8 @@ def business_as_usual(model: GeoModel) -> GeoModel | None:
     if key in _REFERENCES:
         _REFERENCES.move_to_end(key)
         return _REFERENCES[key]
-    reference = type(model)(reference_spec, parameters=model.params, seed=model.entropy,
-                            world=model.world)
+    reference = build(reference_spec, parameters=model.params, seed=model.entropy,
+                      world=model.world)
     _REFERENCES[key] = reference
     if len(_REFERENCES) > REFERENCE_CACHE_SIZE:
         _REFERENCES.popitem(last=False)
