@@ -143,7 +143,9 @@ _TABLE = [
     Parameter("engine_sectors", 0, 0, 1, "switch",
               "0 (default): the one-sector engine on the world's totals; 1: the world by sector, "
               "Caliendo & Parro (2015) with input-output links (docs/engine.md). Default 0 while "
-              "a pivot year by sector costs 17 ms against the 10 ms goal (benchmarks/run.py)",
+              "a pivot year by sector costs 17-20 ms with its business-as-usual reference (12 "
+              "ms with the reference held, as in comparisons and sweeps) against the 10 ms goal "
+              "(benchmarks/run.py)",
               "which trade engine a model runs", integer=True),
     Parameter("sector_elasticities", 0, 0, 7, "specification",
               "0: Caliendo & Parro (2015), the model the engine follows; 1: Fontagne, Guimbard "
