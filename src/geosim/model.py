@@ -10,6 +10,7 @@ in `geosim.investment`, observed output paths and the China × Latin America tre
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping
 
@@ -425,14 +426,14 @@ class GeoModel(mesa.Model):
         """Every country's welfare change (%) if an applicant joined a bloc, each against this
         year's equilibrium before accessions (solved once, when first asked), and the new
         preferential pairs it would make."""
-        now: list[tuple] = []
+        @functools.cache
+        def today() -> tuple:
+            cost, q = self._cost_factor(), self._endowment()
+            return cost, q, self._solve_year(cost, q), self.agreements.has_agreement()
 
         def gains(bloc: TradeBloc, app: Application) -> tuple[np.ndarray, int]:
             p = self.params
-            if not now:
-                cost, q = self._cost_factor(), self._endowment()
-                now.append((cost, q, self._solve_year(cost, q), self.agreements.has_agreement()))
-            cost, q, before, agreed = now[0]
+            cost, q, before, agreed = today()
             new = self.index(app.country)
             members = [self.index(m) for m in bloc.members]
             after = self.agreements.accession_cost(
